@@ -1,0 +1,38 @@
+"""Dates and municipalities of passages, and the document date."""
+
+from __future__ import annotations
+
+from indexer.passage import Document, Passage
+from search.dates import DateMention, extract_dates
+from search.places import municipalities
+
+
+def date_record(mention: DateMention) -> dict:
+    """A date as it appears in passage metadata: as written, as ISO, and the months it covers."""
+    first, last = mention.first_month, mention.last_month
+    return {
+        "text": mention.text,
+        "iso": mention.iso,
+        "fiscal": mention.fiscal,
+        "from": f"{first // 100:04d}-{first % 100:02d}",
+        "to": f"{last // 100:04d}-{last % 100:02d}",
+    }
+
+
+def enrich(document: Document, passages: list[Passage], *, date_lines: list[str]) -> None:
+    """Fill in each passage's dates and municipalities, and the document's date."""
+    for passage in passages:
+        passage.dates = [date_record(m) for m in extract_dates(passage.text)]
+        names = municipalities(f"{passage.title}\n{passage.text}")
+        passage.municipalities = list(dict.fromkeys(names))
+    if document.date:
+        return
+    for line in date_lines:
+        mentions = extract_dates(line)
+        if mentions:
+            document.date = mentions[0].iso
+            return
+    for passage in passages:
+        if passage.kind == "signature" and passage.dates:
+            document.date = passage.dates[0]["iso"]
+            return

@@ -1,0 +1,29 @@
+"""The one place renkei imports Whoosh from.
+
+Every Whoosh fork installs the ``whoosh`` import name; keeping the imports here means a
+change of fork, or of a moved name inside one, touches this file alone.
+"""
+
+from __future__ import annotations
+
+from whoosh import fields, index, query, sorting
+from whoosh.analysis import Composable, Filter, Token, Tokenizer
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+from whoosh.scoring import BM25F
+from whoosh.writing import AsyncWriter
+
+__all__ = [
+    "AsyncWriter",
+    "BM25F",
+    "Composable",
+    "FileStorage",
+    "Filter",
+    "LockError",
+    "Token",
+    "Tokenizer",
+    "fields",
+    "index",
+    "query",
+    "sorting",
+]
