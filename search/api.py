@@ -1,0 +1,280 @@
+"""The search library's entry point: one :class:`Engine` per index, shared by every caller.
+
+The web layer, the command line and the benchmarks all call :meth:`Engine.search`, which
+returns the JSON body of ``/api/search``. Errors are :mod:`search.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from search import store
+from search.backend import query as wq
+from search.backend import sorting
+from search.errors import InvalidParameter, NotFound, QueryTooLong
+from search.lowering import KINDS, Lowered, filter_query, lower
+from search.query import MAX_QUERY_LENGTH, describe, parse_query
+from search.snippets import snippet, spans_in_doc
+
+MAX_SIZE = 100
+SORTS = ("score", "date")
+KIND_LABELS = {
+    "preamble": "前文",
+    "article": "条文",
+    "signature": "署名",
+    "table_row": "別表",
+    "activity": "取組",
+    "list_row": "提携リスト",
+    "paragraph": "本文",
+}
+FACETS = {"municipality": "municipality", "kind": "kind", "document": "doc_id", "year": "year"}
+CACHE_SIZE = 256
+
+
+def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number, not {str(value)[:40]!r}", param=name) from None
+    if number < lo or (hi is not None and number > hi):
+        bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise InvalidParameter(f"{name} must be {bound}, not {number}", param=name)
+    return number
+
+
+class _Local(threading.local):
+    gen: Path | None = None
+    searcher = None
+    info: dict | None = None
+
+
+class Engine:
+    """Searches the index under ``root``; safe to share between threads.
+
+    Each thread keeps its own Whoosh searcher and reopens it when a rebuild has switched the
+    served generation, so a rebuilt index is picked up without a restart.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._local = _Local()
+        self._cache: OrderedDict[tuple, dict] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- index access ------------------------------------------------------------------------
+    def _searcher(self):
+        gen = store.current_generation(self.root)
+        local = self._local
+        if gen is None:
+            store.open_index(self.root)  # raises IndexMissing with a clear message
+        if local.gen != gen or local.searcher is None:
+            if local.searcher is not None:
+                local.searcher.close()
+            local.searcher = store.open_index(self.root).searcher()
+            local.info = store.read_info(gen)
+            local.gen = gen
+        return local.searcher, local.info, gen
+
+    # -- public API --------------------------------------------------------------------------
+    def search(
+        self,
+        q: str | None,
+        *,
+        page=1,
+        size=10,
+        municipality: str | None = None,
+        kind: str | None = None,
+        document: str | None = None,
+        year_from=None,
+        year_to=None,
+        sort: str | None = "score",
+    ) -> dict:
+        """Search passages; returns the ``/api/search`` body. Raises :class:`InvalidParameter`."""
+        started = time.perf_counter()
+        if q is None or not str(q).strip():
+            raise InvalidParameter("q is required: give the words to search for", param="q")
+        q = str(q)
+        if len(q) > MAX_QUERY_LENGTH:
+            raise QueryTooLong(
+                f"the query is {len(q)} characters long; at most {MAX_QUERY_LENGTH} are accepted", param="q"
+            )
+        page = _int("page", page, 1, 1, 100000)
+        size = _int("size", size, 10, 1, MAX_SIZE)
+        y_from = _int("year_from", year_from, 0, 1, 9999) or None
+        y_to = _int("year_to", year_to, 0, 1, 9999) or None
+        if y_from and y_to and y_to < y_from:
+            raise InvalidParameter("year_to must not be before year_from", param="year_to")
+        sort = sort or "score"
+        if sort not in SORTS:
+            raise InvalidParameter(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}", param="sort")
+        if kind and kind not in KINDS:
+            raise InvalidParameter(f"kind must be one of {', '.join(KINDS)}, not {kind[:40]!r}", param="kind")
+
+        searcher, info, gen = self._searcher()
+        key = (str(gen), q, page, size, municipality, kind, document, y_from, y_to, sort)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+        if cached is not None:
+            body = dict(cached)
+            body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return body
+
+        parsed = parse_query(q)
+        params = {"municipality": municipality, "kind": kind, "document": document}
+        filters = [filter_query(name, value) for name, value in params.items() if value]
+        if y_from or y_to:
+            lo, hi = y_from or 1, y_to or 9999
+            lo, hi = max(lo, 1800), min(hi, 2200)
+            years = [wq.Term("year", str(y)) for y in range(lo, hi + 1)]
+            filters.append(wq.Or(years) if years else wq.NullQuery)
+        param_filter = wq.And([f for f in filters if f is not None]) if filters else None
+
+        lowered = lower(parsed.root)
+        results = self._run(searcher, lowered, param_filter, page, size, sort)
+        if results.total == 0 and not lowered.used_bigrams and lowered.query is not None:
+            # Nothing matched the morphemes: fall back to character bigrams, ranked lower.
+            lowered = lower(parsed.root, bigrams=True)
+            results = self._run(searcher, lowered, param_filter, page, size, sort)
+
+        hits = [self._hit(searcher, hit, lowered) for hit in results]
+        body = {
+            "ok": True,
+            "query": q,
+            "parsed": describe(parsed.root),
+            "analysis": lowered.analysis,
+            "filters": lowered.filters
+            + [{"field": k, "value": v, "negated": False} for k, v in params.items() if v]
+            + ([{"field": "year", "value": f"{y_from or ''}..{y_to or ''}", "negated": False}]
+               if (y_from or y_to) else []),
+            "notes": parsed.notes + lowered.notes,
+            "total": results.total,
+            "page": page,
+            "size": size,
+            "pages": (results.total + size - 1) // size,
+            "sort": sort,
+            "took_ms": 0.0,
+            "hits": hits,
+            "facets": self._facets(results, info),
+        }
+        with self._cache_lock:
+            self._cache[key] = body
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        body = dict(body)
+        body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return body
+
+    def _run(self, searcher, lowered: Lowered, param_filter, page: int, size: int, sort: str):
+        q = lowered.query if lowered.query is not None else wq.NullQuery
+        if sort == "date":
+            sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
+        else:
+            sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("order")]
+        groupedby = {
+            name: sorting.FieldFacet(
+                fieldname, allow_overlap=name in ("municipality", "year"), maptype=sorting.Count
+            )
+            for name, fieldname in FACETS.items()
+        }
+        return searcher.search_page(
+            q, page, pagelen=size, sortedby=sortedby, groupedby=groupedby, filter=param_filter
+        )
+
+    def _hit(self, searcher, hit, lowered: Lowered) -> dict:
+        stored = hit.fields()
+        payload = stored["payload"]
+        spans = spans_in_doc(searcher, hit.docnum, lowered.highlights)
+        return {
+            "id": stored["id"],
+            "score": round(float(hit.score or 0.0), 4),
+            "title": stored.get("title", ""),
+            "section": stored.get("section", ""),
+            "kind": stored["kind"],
+            "text": stored["text"],
+            "snippet": snippet(stored["text"], spans),
+            "highlights": [[s, e] for s, e in spans],
+            "dates": payload["dates"],
+            "municipalities": payload["municipalities"],
+            "fields": payload["fields"],
+            "document": payload["document"],
+        }
+
+    def _facets(self, results, info: dict) -> dict:
+        titles = info.get("document_titles", {})
+        out = {}
+        for name in FACETS:
+            try:
+                groups = results.groups(name)
+            except KeyError:
+                groups = {}
+            entries = [{"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "")]
+            if name == "year":
+                entries.sort(key=lambda e: e["value"], reverse=True)
+            else:
+                entries.sort(key=lambda e: (-e["count"], e["value"]))
+            for entry in entries:
+                if name == "document":
+                    entry["label"] = titles.get(entry["value"], entry["value"])
+                elif name == "kind":
+                    entry["label"] = KIND_LABELS.get(entry["value"], entry["value"])
+            out[name] = entries
+        return out
+
+    def passage(self, pid: str, *, q: str | None = None, neighbours: int = 2) -> dict:
+        """One passage with up to ``neighbours`` passages before and after it in its document."""
+        searcher, _, _ = self._searcher()
+        docnum = searcher.document_number(id=pid) if pid else None
+        if docnum is None:
+            raise NotFound(f"no passage with id {pid[:80]!r}", param="id")
+        lowered = lower(parse_query(q).root) if q and len(q) <= MAX_QUERY_LENGTH else None
+        stored = searcher.stored_fields(docnum)
+        order = stored["order"]
+        around = searcher.search(
+            wq.And([wq.Term("doc_id", stored["doc_id"]),
+                    wq.NumericRange("order", order - neighbours, order + neighbours)]),
+            limit=None, sortedby="order",
+        )
+        items = []
+        for hit in around:
+            fields = hit.fields()
+            spans = spans_in_doc(searcher, hit.docnum, lowered.highlights) if lowered else []
+            items.append(self._passage_body(fields, spans))
+        current = next(i for i in items if i["id"] == pid)
+        before = [i for i in items if i["ordinal"] < current["ordinal"]]
+        after = [i for i in items if i["ordinal"] > current["ordinal"]]
+        return {"ok": True, "passage": current, "before": before, "after": after}
+
+    @staticmethod
+    def _passage_body(stored: dict, spans) -> dict:
+        payload = stored["payload"]
+        return {
+            "id": stored["id"],
+            "title": stored.get("title", ""),
+            "section": stored.get("section", ""),
+            "kind": stored["kind"],
+            "ordinal": payload["ordinal"],
+            "text": stored["text"],
+            "highlights": [[s, e] for s, e in spans],
+            "dates": payload["dates"],
+            "municipalities": payload["municipalities"],
+            "fields": payload["fields"],
+            "document": payload["document"],
+        }
+
+    def health(self) -> dict:
+        """Passage count and build time of the served index."""
+        searcher, info, gen = self._searcher()
+        return {
+            "ok": True,
+            "passages": searcher.doc_count(),
+            "documents": info.get("documents"),
+            "built_at": info.get("built_at"),
+            "generation": gen.name,
+        }

@@ -1,0 +1,199 @@
+"""Turning a parsed query into a Whoosh query, and recording how each word was analyzed.
+
+Each written word becomes an OR of clauses, strongest first: its surface morphemes as a
+phrase (in text, title and section), its base forms as a phrase, its reading, and — only
+when asked, as a fallback — its character bigrams. A word that is a date also matches the
+months that passages are dated in, whichever calendar either side used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from search.analysis import (
+    analyze_query_word,
+    base_analyzer,
+    bigram_analyzer,
+    reading_analyzer,
+    surface_analyzer,
+)
+from search.backend import query as wq
+from search.dates import months_between, parse_date_query
+from search.query import And, Filter, Node, Not, Or, Phrase, Word
+
+SURFACE_BOOST = 4.0
+BASE_BOOST = 2.0
+READING_BOOST = 1.0
+BIGRAM_BOOST = 0.5
+DATE_BOOST = 2.0
+KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
+
+
+@dataclass
+class Lowered:
+    query: wq.Query | None
+    analysis: list[dict] = field(default_factory=list)
+    filters: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # (field, term sequence) pairs whose occurrences are marked in snippets
+    highlights: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    used_bigrams: bool = False
+
+
+def _terms(analyzer, text: str) -> tuple[str, ...]:
+    # Whoosh reuses one Token object while iterating: copy the text out at once.
+    return tuple(t.text for t in analyzer(text, mode="query"))
+
+
+def _seq(fieldname: str, terms: tuple[str, ...], boost: float) -> wq.Query | None:
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return wq.Term(fieldname, terms[0], boost=boost)
+    return wq.Phrase(fieldname, list(terms), boost=boost)
+
+
+class _Lowerer:
+    def __init__(self, bigrams: bool) -> None:
+        self.bigrams = bigrams
+        self.out = Lowered(None)
+        self._analyzers = {
+            "surface": surface_analyzer(),
+            "base": base_analyzer(),
+            "reading": reading_analyzer(),
+            "bigram": bigram_analyzer(),
+        }
+
+    def lower(self, node: Node, negated: bool = False) -> wq.Query | None:
+        if isinstance(node, Word | Phrase):
+            return self.word(node.text, phrase=isinstance(node, Phrase), negated=negated)
+        if isinstance(node, Filter):
+            return self.filter(node, negated)
+        if isinstance(node, Not):
+            inner = self.lower(node.item, negated=not negated)
+            return None if inner is None else wq.Not(inner)
+        parts = [q for q in (self.lower(item, negated) for item in node.items) if q is not None]
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return wq.And(parts) if isinstance(node, And) else wq.Or(parts)
+
+    def word(self, text: str, *, phrase: bool, negated: bool) -> wq.Query | None:
+        a = self._analyzers
+        surface, base = _terms(a["surface"], text), _terms(a["base"], text)
+        reading = () if phrase else _terms(a["reading"], text)
+        bigram = _terms(a["bigram"], text)
+        use_bigrams = self.bigrams or not (surface or base)
+        clauses: list[wq.Query | None] = []
+        for name in ("text", "title", "section"):
+            clauses.append(_seq(name, surface, SURFACE_BOOST))
+            clauses.append(_seq(f"{name}_base", base, BASE_BOOST))
+        for name in ("text_reading", "title_reading"):
+            clauses.append(_seq(name, reading, READING_BOOST))
+        if use_bigrams:
+            self.out.used_bigrams = True
+            for name in ("text_bigram", "title_bigram"):
+                clauses.append(_seq(name, bigram, BIGRAM_BOOST))
+        date = None if phrase else parse_date_query(text)
+        if date is not None:
+            months = months_between(date.first_month, date.last_month)
+            clauses.append(wq.Or([wq.Term("month", str(m)) for m in months], boost=DATE_BOOST))
+        self.out.analysis.append(
+            {
+                "input": text,
+                "type": "phrase" if phrase else "word",
+                "negated": negated,
+                "tokens": analyze_query_word(text),
+                "terms": {"surface": list(surface), "base": list(base), "reading": list(reading)},
+                "date": None
+                if date is None
+                else {"text": date.text, "iso": date.iso, "fiscal": date.fiscal,
+                      "months": [date.first_month, date.last_month]},
+                "bigram_fallback": use_bigrams,
+            }
+        )
+        if not negated:
+            self.out.highlights += [("text", surface), ("text_base", base), ("text_reading", reading)]
+            if use_bigrams:
+                self.out.highlights.append(("text_bigram", bigram))
+        clauses = [c for c in clauses if c is not None]
+        if not clauses:
+            self.out.notes.append(f"{text!r} has no searchable characters")
+            return None
+        return wq.Or(clauses)
+
+    def filter(self, node: Filter, negated: bool) -> wq.Query | None:
+        q = filter_query(node.field, node.value)
+        if q is None:
+            self.out.notes.append(f"filter {node.field}:{node.value} not understood; ignored")
+            return None
+        self.out.filters.append({"field": node.field, "value": node.value, "negated": negated})
+        return q
+
+
+def filter_query(fieldname: str, value: str) -> wq.Query | None:
+    """The Whoosh query of one field filter, or None when the value makes no sense."""
+    value = value.strip()
+    if not value:
+        return None
+    if fieldname == "municipality":
+        return wq.Or([wq.Term("municipality", value), wq.Prefix("municipality", value)])
+    if fieldname == "kind":
+        return wq.Term("kind", value) if value in KINDS else None
+    if fieldname == "document":
+        return wq.Prefix("doc_id", value)
+    if fieldname == "year":
+        span = year_span(value)
+        if span is None:
+            return None
+        return wq.Or([wq.Term("year", str(y)) for y in range(span[0], span[1] + 1)])
+    return None
+
+
+def year_span(value: str) -> tuple[int, int] | None:
+    """``2016``, ``2010..2015``, ``平成28年`` or ``平成15年度`` as an inclusive range of years.
+
+    >>> year_span("2010..2015"), year_span("2016"), year_span("1..2")
+    ((2010, 2015), (2016, 2016), None)
+    """
+    lo, sep, hi = value.partition("..")
+    if sep:
+        a, b = _one_year(lo), _one_year(hi)
+        if a is None or b is None or b < a or b - a > 300:
+            return None
+        return a[0], b[1]
+    return _one_year(value)
+
+
+def _one_year(value: str) -> tuple[int, int] | None:
+    value = value.strip()
+    if value.isdigit() and len(value) == 4:
+        year = int(value)
+        return (year, year) if 1000 <= year <= 2999 else None
+    mention = parse_date_query(value)
+    if mention is None:
+        return None
+    return mention.first_month // 100, mention.last_month // 100
+
+
+def lower(root: Node | None, *, bigrams: bool = False) -> Lowered:
+    """Lower a parsed query; ``bigrams`` adds the character-bigram fallback for every word."""
+    lowerer = _Lowerer(bigrams)
+    if root is not None:
+        q = lowerer.lower(root)
+        if q is not None and _only_negative(root):
+            q = wq.And([wq.Every(), q])
+        lowerer.out.query = q
+    return lowerer.out
+
+
+def _only_negative(node: Node) -> bool:
+    if isinstance(node, Not):
+        return True
+    if isinstance(node, And):
+        return all(_only_negative(i) for i in node.items)
+    return False
+
+
+__all__ = ["Lowered", "Or", "filter_query", "lower", "year_span"]

@@ -1,0 +1,86 @@
+"""Where an index lives on disk: generations, the atomic switch, and the rebuild lock.
+
+An index directory holds ``gen-*`` folders and a ``current`` symlink. A rebuild writes a new
+generation beside the served one and switches the link only when the new one is complete,
+so a failed or interrupted rebuild leaves the served index as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from search.backend import index
+from search.errors import IndexBusy, IndexMissing
+
+CURRENT = "current"
+LOCK = ".rebuild.lock"
+INFO = "renkei.json"
+
+
+def current_generation(root: Path) -> Path | None:
+    """The generation being served, or None when no index was ever built here."""
+    link = root / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    path = root / target
+    return path if (path / INFO).exists() else None
+
+
+def open_index(root: Path):
+    """The Whoosh index of the served generation."""
+    gen = current_generation(root)
+    if gen is None:
+        raise IndexMissing(f"no index at {root}: build one with `renkei index`")
+    return index.open_dir(str(gen))
+
+
+def read_info(gen: Path) -> dict:
+    return json.loads((gen / INFO).read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def rebuild_lock(root: Path) -> Iterator[None]:
+    """Hold the rebuild lock; a second concurrent rebuild fails at once with :class:`IndexBusy`."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexBusy(f"another rebuild of {root} is running; try again when it has finished") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_generation(root: Path) -> Path:
+    gen = root / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    gen.mkdir(parents=True)
+    return gen
+
+
+def publish(root: Path, gen: Path, info: dict) -> None:
+    """Make ``gen`` the served generation in one atomic step, then drop the older ones."""
+    (gen / INFO).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp = root / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(gen.name, tmp)
+    os.replace(tmp, root / CURRENT)
+    for old in root.glob("gen-*"):
+        if old != gen:
+            # Open searchers keep their files on POSIX; the next request reopens the new one.
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(gen: Path) -> None:
+    shutil.rmtree(gen, ignore_errors=True)
