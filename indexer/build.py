@@ -15,7 +15,6 @@ from indexer.reader import SourceFile, Skipped, read, walk
 from search import store
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
-from search.schema import build_schema
 
 
 @dataclass
@@ -150,6 +149,8 @@ def build(
     started = time.perf_counter()
     with store.rebuild_lock(root):
         passages, report = collect(seeds, strict=strict, progress=progress)
+        from search.schema import build_schema  # the analyzers load MeCab: only when writing
+
         gen = store.new_generation(root)
         try:
             ix = whoosh_index.create_in(str(gen), build_schema())

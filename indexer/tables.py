@@ -97,8 +97,12 @@ def municipality_name(value: str) -> str:
     '熊本県・熊本市'
     >>> municipality_name("佐賀県有田町")
     '佐賀県有田町'
+    >>> municipality_name("ア 観光")
+    'ア 観光'
     """
     names = [n for n in re.split(r"[\s、,，・]+", value.strip()) if n]
+    if len(names) < 2 or not all(re.search(r"[都道府県市区町村]$", n) for n in names):
+        return value.strip()
     out: list[str] = []
     for name in names:
         for earlier in out:
