@@ -70,7 +70,7 @@ def decode(data: bytes, name: str = "<bytes>") -> str:
 
 
 def _detect(data: bytes, name: str) -> str:
-    for encoding in ("cp932", "euc_jp"):
+    for encoding in ("cp932", "euc_jp", "euc_jis_2004"):
         # A strict decode that succeeds and yields mostly Japanese is decisive; charset-normalizer
         # arbitrates the rest.
         try:

@@ -19,6 +19,7 @@ from search.analysis import (
 )
 from search.backend import query as wq
 from search.dates import months_between, parse_date_query
+from search.normalize import is_kana, normalize_text
 from search.query import And, Filter, Node, Not, Or, Phrase, Word
 
 SURFACE_BOOST = 4.0
@@ -82,7 +83,8 @@ class _Lowerer:
     def word(self, text: str, *, phrase: bool, negated: bool) -> wq.Query | None:
         a = self._analyzers
         surface, base = _terms(a["surface"], text), _terms(a["base"], text)
-        reading = () if phrase else _terms(a["reading"], text)
+        # Readings widen recall to homophones: only a word typed in kana asks for them.
+        reading = _terms(a["reading"], text) if not phrase and is_kana(normalize_text(text)) else ()
         bigram = _terms(a["bigram"], text)
         use_bigrams = self.bigrams or not (surface or base)
         clauses: list[wq.Query | None] = []

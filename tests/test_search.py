@@ -1,0 +1,234 @@
+"""Search over the seeds through the same function the web layer calls."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.errors import InvalidParameter, NotFound, QueryTooLong
+from search.query import parse_query
+from search.snippets import snippet
+
+
+def titles(body):
+    return [h["title"] for h in body["hits"]]
+
+
+def test_library_activity_found(engine):
+    body = engine.search("図書館")
+    assert body["ok"] and body["total"] >= 1
+    assert body["hits"][0]["title"] == "北九州市、下関市図書館等広域利用"
+    assert "<mark>図書館</mark>" in body["hits"][0]["snippet"]
+
+
+def test_compound_word_must_match_as_phrase(engine):
+    hits = engine.search("観光振興", size=50)["hits"]
+    assert hits and all(re.search(r"観光\s*振興", h["text"] + h["title"]) for h in hits)
+
+
+def test_and_or_not(engine):
+    both = engine.search("観光 誘客", size=100)
+    assert both["total"] >= 1
+    for hit in both["hits"]:
+        assert "観光" in hit["text"] + hit["title"] and "誘客" in hit["text"] + hit["title"]
+    either = engine.search("図書館 OR 消防", size=100)
+    assert {"北九州市、下関市図書館等広域利用", "消防相互応援協定の締結"} <= set(titles(either))
+    without = engine.search("大学 -長崎", size=100)
+    assert without["total"] >= 1 and not any("長崎" in h["text"] for h in without["hits"])
+
+
+def test_phrase_query(engine):
+    body = engine.search('"関門地域"', size=100)
+    assert body["total"] >= 5
+    assert all("関門地域" in h["text"] + h["title"] for h in body["hits"])
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ｽﾎﾟｰﾂ", "タイ王国スポーツ公社と北九州市のスポーツ連携及び交流に関する覚書"),
+        ("asean", "タイ王国工場省工場局との協力協定"),
+        ("ＡＳＥＡＮ", "タイ王国工場省工場局との協力協定"),
+        ("サポータ", "到津の森公園と海響館との連携"),
+        ("取り組んだ", "東アジア経済交流推進機構"),
+        ("戰略産業", "イ 戰略産業の育成"),
+        ("戦略産業", "イ 戰略産業の育成"),
+    ],
+)
+def test_normalised_matches(engine, query, expected):
+    assert expected in titles(engine.search(query, size=20))
+
+
+def test_pm25_marks_the_full_width_original(engine):
+    hit = next(h for h in engine.search("pm2.5")["hits"] if "PM2.5" in h["text"])
+    assert "<mark>PM2.5</mark>" in hit["snippet"]
+
+
+def test_reading_matches_kanji(engine):
+    body = engine.search("ふくおか", size=50)
+    assert body["total"] >= 10 and any("福岡" in h["text"] for h in body["hits"])
+    assert any(h["document"]["id"].startswith("001") for h in engine.search("くるめ")["hits"])
+
+
+def test_surface_ranks_above_reading(engine):
+    kanji = engine.search("福岡", size=5)["hits"][0]
+    kana = engine.search("ふくおか", size=5)["hits"][0]
+    assert kanji["score"] > kana["score"] > 0
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("2005年", "消防相互応援協定の締結"),  # 平成17年4月1日
+        ("平成15年", "福岡市と青島市との経済交流促進に関する覚書"),  # [2003年締結]
+        ("平成15年度", "高齢者の公共施設相互利用"),  # 平成15年6月 falls in fiscal 2003
+    ],
+)
+def test_era_dates_cross_calendars(engine, query, title):
+    assert title in titles(engine.search(query, size=50))
+
+
+def test_fiscal_year_is_april_to_march(engine):
+    found = titles(engine.search("平成15年度", size=100))
+    # 平成15年4月 is in fiscal 2003; 2003年 alone (a whole year) overlaps it too.
+    assert "北九州市、下関市図書館等広域利用" in found
+
+
+def test_year_filter_and_facet(engine):
+    body = engine.search("連携 year:2016")
+    assert body["total"] >= 1
+    assert all("2016" in {d["iso"][:4] for d in h["dates"]} or h["document"].get("date", "")[:4] == "2016"
+               for h in body["hits"])
+    ranged = engine.search("交流 year:2010..2012", size=100)
+    assert ranged["total"] >= 1
+    years = {f["value"] for f in ranged["facets"]["year"]}
+    assert years & {"2010", "2011", "2012"}
+
+
+def test_field_filters(engine):
+    body = engine.search("美術館 municipality:長崎県", size=50)
+    assert body["total"] >= 1 and all("長崎県" in h["municipalities"] for h in body["hits"])
+    acts = engine.search("観光 kind:activity", size=50)
+    assert acts["total"] >= 1 and {h["kind"] for h in acts["hits"]} == {"activity"}
+    doc = engine.search("協約 document:001", size=50)
+    assert doc["total"] >= 1 and {h["document"]["id"] for h in doc["hits"]} == {"001_395c70cf68c5a730"}
+
+
+def test_parameter_filters_and_facets_cover_all_results(engine):
+    body = engine.search("連携", size=1)
+    kinds = {f["value"]: f["count"] for f in body["facets"]["kind"]}
+    assert sum(kinds.values()) == body["total"] > 1
+    narrowed = engine.search("連携", kind="activity", size=1)
+    assert narrowed["total"] == kinds["activity"]
+    assert engine.search("連携", year_from=2016, year_to=2016)["total"] <= body["total"]
+
+
+def test_sort_by_date(engine):
+    hits = engine.search("締結", sort="date", size=50)["hits"]
+    firsts = [h["dates"][0]["iso"][:4] for h in hits if h["dates"]]
+    assert firsts[: len(firsts)] and firsts[0] >= firsts[-1]
+
+
+def test_ties_are_broken_in_document_order(engine):
+    a = engine.search("連携", size=100)
+    b = engine.search("連携", size=100)
+    assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
+
+
+def test_pagination(engine):
+    first = engine.search("連携", size=5, page=1)
+    second = engine.search("連携", size=5, page=2)
+    assert first["total"] == second["total"] > 10
+    assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
+
+
+def test_query_analysis_is_reported(engine):
+    body = engine.search("取り組んだ 平成15年 -長崎 kind:activity")
+    words = {a["input"]: a for a in body["analysis"]}
+    assert words["取り組んだ"]["tokens"][0]["surface"]
+    assert words["平成15年"]["date"]["iso"] == "2003"
+    assert words["長崎"]["negated"]
+    assert {"field": "kind", "value": "activity", "negated": False} in body["filters"]
+
+
+def test_title_only_match_gets_opening_snippet(engine):
+    hit = next(h for h in engine.search("署名", size=50)["hits"] if h["kind"] == "signature")
+    assert hit["snippet"]
+
+
+@pytest.mark.parametrize("query", ['"', "(((", "OR", "NOT", "- -", "a OR", ")", "year:abc 観光", "kind:nope"])
+def test_malformed_queries_degrade(engine, query):
+    body = engine.search(query)
+    assert body["ok"]
+
+
+def test_errors(engine):
+    with pytest.raises(QueryTooLong):
+        engine.search("あ" * 1001)
+    with pytest.raises(InvalidParameter):
+        engine.search("")
+    with pytest.raises(InvalidParameter):
+        engine.search("観光", size=101)
+    with pytest.raises(InvalidParameter):
+        engine.search("観光", page="x")
+    with pytest.raises(InvalidParameter):
+        engine.search("観光", sort="random")
+    with pytest.raises(NotFound):
+        engine.passage("no-such-id")
+
+
+def test_passage_with_neighbours(engine):
+    hit = engine.search("第3条")["hits"][0]
+    body = engine.passage(hit["id"], q="役割")
+    assert body["passage"]["id"] == hit["id"]
+    assert body["before"] and body["after"]
+    assert body["passage"]["highlights"]
+
+
+def test_health(engine):
+    health = engine.health()
+    assert health["passages"] > 100 and health["built_at"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_query_parser_never_raises(text):
+    parse_query(text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('観光"()ORNT -:ａ<>&\'年度平成15kindyear') + ["OR", "NOT"]), max_size=40))
+def test_engine_never_raises_on_short_queries(engine, text):
+    if text.strip():
+        assert engine.search(text)["ok"]
+
+
+class _MarkupChecker(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.open = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        assert not attrs
+        self.open += 1
+
+    def handle_endtag(self, tag):
+        self.tags.append("/" + tag)
+        self.open -= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.lists(st.tuples(st.integers(0, 300), st.integers(0, 40)), max_size=8))
+def test_snippets_are_escaped_html_with_only_mark(text, raw_spans):
+    spans = [(s, min(len(text), s + n)) for s, n in raw_spans if s < len(text)]
+    html = snippet(text, spans)
+    checker = _MarkupChecker()
+    checker.feed(html)
+    checker.close()
+    assert set(checker.tags) <= {"mark", "/mark"} and checker.open == 0
