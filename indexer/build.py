@@ -15,6 +15,7 @@ from indexer.reader import SourceFile, Skipped, read, walk
 from search import store
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
+from search.schema import NONE
 
 
 @dataclass
@@ -92,8 +93,14 @@ def index_document(passage: Passage, order: int) -> dict:
         for month in _months(first, last):
             months.add(str(month))
             years.add(str(month // 100))
-    if passage.document.date:
-        years.add(passage.document.date[:4])
+    doc_date = passage.document.date or ""
+    if doc_date[:4].isdigit():
+        years.add(doc_date[:4])
+        if passage.kind == "paragraph":
+            # A paragraph of prose is dated by its document (an article's dateline).
+            first = int(doc_date[:4] + (doc_date[5:7] or "01"))
+            last = int(doc_date[:4] + (doc_date[5:7] or "12"))
+            months.update(str(m) for m in _months(first, last))
     first_date = passage.dates[0]["iso"] if passage.dates else (passage.document.date or "")
     digits = first_date.replace("-", "")
     date_sort = int((digits + "0101")[:8]) if digits[:4].isdigit() else 0
@@ -103,8 +110,10 @@ def index_document(passage: Passage, order: int) -> dict:
         "kind": passage.kind,
         "order": order,
         "date_sort": date_sort,
-        "municipality": ",".join(m.replace(",", " ") for m in passage.municipalities),
-        "year": ",".join(sorted(years)),
+        # An empty multi-valued field has no term vector, which Whoosh's overlapping facets
+        # require: NONE stands in and is left out of facet counts.
+        "municipality": ",".join(m.replace(",", " ") for m in passage.municipalities) or NONE,
+        "year": ",".join(sorted(years)) or NONE,
         "month": ",".join(sorted(months)),
         "text": passage.text,
         "text_base": passage.text,

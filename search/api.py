@@ -17,9 +17,11 @@ from search.backend import sorting
 from search.errors import InvalidParameter, NotFound, QueryTooLong
 from search.lowering import KINDS, Lowered, filter_query, lower
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
+from search.schema import NONE
 from search.snippets import snippet, spans_in_doc
 
 MAX_SIZE = 100
+MAX_WINDOW = 10000  # deepest hit a page may reach, as Elasticsearch's max_result_window
 SORTS = ("score", "date")
 KIND_LABELS = {
     "preamble": "前文",
@@ -105,6 +107,8 @@ class Engine:
             )
         page = _int("page", page, 1, 1, 100000)
         size = _int("size", size, 10, 1, MAX_SIZE)
+        if page * size > MAX_WINDOW:
+            raise InvalidParameter(f"page × size may reach at most the {MAX_WINDOW}th hit", param="page")
         y_from = _int("year_from", year_from, 0, 1, 9999) or None
         y_to = _int("year_to", year_to, 0, 1, 9999) or None
         if y_from and y_to and y_to < y_from:
@@ -137,13 +141,13 @@ class Engine:
         param_filter = wq.And([f for f in filters if f is not None]) if filters else None
 
         lowered = lower(parsed.root)
-        results = self._run(searcher, lowered, param_filter, page, size, sort)
-        if results.total == 0 and not lowered.used_bigrams and lowered.query is not None:
+        ranked, results = self._run(searcher, lowered, param_filter, page, size, sort)
+        if len(results) == 0 and not lowered.used_bigrams and lowered.query is not None:
             # Nothing matched the morphemes: fall back to character bigrams, ranked lower.
             lowered = lower(parsed.root, bigrams=True)
-            results = self._run(searcher, lowered, param_filter, page, size, sort)
-
-        hits = [self._hit(searcher, hit, lowered) for hit in results]
+            ranked, results = self._run(searcher, lowered, param_filter, page, size, sort)
+        total = len(results)
+        hits = [self._hit(searcher, docnum, score, lowered) for docnum, score in ranked]
         body = {
             "ok": True,
             "query": q,
@@ -154,10 +158,10 @@ class Engine:
             + ([{"field": "year", "value": f"{y_from or ''}..{y_to or ''}", "negated": False}]
                if (y_from or y_to) else []),
             "notes": parsed.notes + lowered.notes,
-            "total": results.total,
+            "total": total,
             "page": page,
             "size": size,
-            "pages": (results.total + size - 1) // size,
+            "pages": (total + size - 1) // size,
             "sort": sort,
             "took_ms": 0.0,
             "hits": hits,
@@ -172,28 +176,33 @@ class Engine:
         return body
 
     def _run(self, searcher, lowered: Lowered, param_filter, page: int, size: int, sort: str):
+        """The page's (docnum, score) pairs, the total, and the facet groups of all matches."""
         q = lowered.query if lowered.query is not None else wq.NullQuery
-        if sort == "date":
-            sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
-        else:
-            sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("order")]
         groupedby = {
             name: sorting.FieldFacet(
                 fieldname, allow_overlap=name in ("municipality", "year"), maptype=sorting.Count
             )
             for name, fieldname in FACETS.items()
         }
-        return searcher.search_page(
-            q, page, pagelen=size, sortedby=sortedby, groupedby=groupedby, filter=param_filter
-        )
+        limit = page * size
+        if sort == "date":
+            sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
+            results = searcher.search(q, limit=limit, sortedby=sortedby, groupedby=groupedby, filter=param_filter)
+            ranked = [(docnum, None) for _, docnum in results.top_n]
+        else:
+            results = searcher.search(q, limit=limit, groupedby=groupedby, filter=param_filter)
+            order = searcher.reader().column_reader("order")
+            # Equal scores fall back to document order, so ties list the same way every time.
+            ranked = sorted(((d, s) for s, d in results.top_n), key=lambda p: (-round(p[1], 9), order[p[0]]))
+        return ranked[(page - 1) * size:limit], results
 
-    def _hit(self, searcher, hit, lowered: Lowered) -> dict:
-        stored = hit.fields()
+    def _hit(self, searcher, docnum: int, score: float | None, lowered: Lowered) -> dict:
+        stored = searcher.stored_fields(docnum)
         payload = stored["payload"]
-        spans = spans_in_doc(searcher, hit.docnum, lowered.highlights)
+        spans = spans_in_doc(searcher, docnum, lowered.highlights)
         return {
             "id": stored["id"],
-            "score": round(float(hit.score or 0.0), 4),
+            "score": None if score is None else round(float(score), 4),
             "title": stored.get("title", ""),
             "section": stored.get("section", ""),
             "kind": stored["kind"],
@@ -214,7 +223,7 @@ class Engine:
                 groups = results.groups(name)
             except KeyError:
                 groups = {}
-            entries = [{"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "")]
+            entries = [{"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "", NONE)]
             if name == "year":
                 entries.sort(key=lambda e: e["value"], reverse=True)
             else:

@@ -162,7 +162,7 @@ def year_span(value: str) -> tuple[int, int] | None:
     lo, sep, hi = value.partition("..")
     if sep:
         a, b = _one_year(lo), _one_year(hi)
-        if a is None or b is None or b < a or b - a > 300:
+        if a is None or b is None or b[1] < a[0] or b[1] - a[0] > 300:
             return None
         return a[0], b[1]
     return _one_year(value)

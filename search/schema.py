@@ -7,6 +7,7 @@ from search.backend import fields
 
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
+NONE = "_"  # stands for "no value" in a multi-valued facet field
 TEXT_FIELDS = {"text": 1.0, "title": 2.0, "section": 1.5}
 
 
