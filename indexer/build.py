@@ -11,7 +11,7 @@ from pathlib import Path
 from indexer.catalog import CatalogEntry, load_catalog
 from indexer.parse import parse_text
 from indexer.passage import Passage
-from indexer.reader import SourceFile, Skipped, read, walk
+from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
@@ -58,7 +58,9 @@ def parse_file(source: SourceFile | Path, catalog: CatalogEntry | None = None, *
         raise DocumentError(f"{source.path}: cannot be parsed ({type(exc).__name__}: {exc})") from exc
 
 
-def collect(seeds: Path, *, strict: bool = False, progress: Progress | None = None) -> tuple[list[Passage], BuildReport]:
+def collect(
+    seeds: Path, *, strict: bool = False, progress: Progress | None = None
+) -> tuple[list[Passage], BuildReport]:
     """Parse every supported file under ``seeds``; bad files are reported and skipped."""
     if not seeds.is_dir():
         raise DocumentError(f"{seeds}: no such folder of source files")
@@ -165,7 +167,9 @@ def build(
             ix = whoosh_index.create_in(str(gen), build_schema())
             procs = procs or min(2, os.cpu_count() or 1)
             multi = procs > 1 and len(passages) >= 2000
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=256) if multi else ix.writer(limitmb=256)
+            writer = (
+                ix.writer(procs=procs, multisegment=True, limitmb=256) if multi else ix.writer(limitmb=256)
+            )
             try:
                 for order, passage in enumerate(passages):
                     writer.add_document(**index_document(passage, order))

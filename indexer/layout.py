@@ -85,7 +85,11 @@ def clean(raw: str) -> tuple[str, bool]:
 
 def lines_of(text: str, *, csv_format: bool = False) -> list[Line]:
     """Split decoded text into :class:`Line` objects; rules are dropped, cells split."""
-    rows = _csv_rows(text) if csv_format else [(i, raw, _split_cells(raw)) for i, raw in enumerate(text.split("\n"))]
+    rows = (
+        _csv_rows(text)
+        if csv_format
+        else [(i, raw, _split_cells(raw)) for i, raw in enumerate(text.split("\n"))]
+    )
     out: list[Line] = []
     for no, raw, cells in rows:
         if is_rule(raw) and raw.strip():

@@ -121,7 +121,7 @@ class _Parser:
         self.current = draft
 
     def _next_text(self, i: int) -> str:
-        for line in self.lines[i + 1:]:
+        for line in self.lines[i + 1 :]:
             if line.cells is not None:
                 return ""
             if line.text:
@@ -132,10 +132,16 @@ class _Parser:
         groups, self.pending = [g for g in self.pending if g], []
         for group in groups:
             front_matter = self.in_agreement and not self.seen_article
-            if as_banners or front_matter or (not self.drafts and self.current is None and not self.title_lines):
+            if (
+                as_banners
+                or front_matter
+                or (not self.drafts and self.current is None and not self.title_lines)
+            ):
                 # Before any content: a document title, or a list's banner lines.
                 for text in group:
-                    (self.date_lines if DATE_LINE_RE.search(text) or "現在" in text else self.title_lines).append(text)
+                    (
+                        self.date_lines if DATE_LINE_RE.search(text) or "現在" in text else self.title_lines
+                    ).append(text)
                 continue
             draft = _Draft("paragraph", section=self.prose_section)
             for text in group:
@@ -208,7 +214,7 @@ class _Parser:
             style = _heading_style(text)
             styles = [s for s, _ in self.appendix]
             if style in styles and style != "other":
-                del self.appendix[styles.index(style):]
+                del self.appendix[styles.index(style) :]
             self.appendix.append((style, text))
             return
         if text.startswith("◎"):
@@ -358,6 +364,8 @@ def parse_text(
 
 
 MUNICIPALITY_END_RE = re.compile(r"^[^\s]{1,10}[都道府県市区町村]$")
+
+
 def _line_key(text: str) -> str:
     return re.sub(r"\s+", "", text)
 

@@ -40,7 +40,7 @@ class Row:
             if idx < len(self.header) and self.header[idx]:
                 name = self.header[idx]
             else:
-                later = [n for n in self.header[idx + 1:] if n]
+                later = [n for n in self.header[idx + 1 :] if n]
                 name = later[0] if later else names[-1]
             out[name].append(cell)
         return {name: "\n".join(parts) for name, parts in out.items() if parts}
@@ -107,7 +107,7 @@ def municipality_name(value: str) -> str:
     for name in names:
         for earlier in out:
             if _PREFECTURE_RE.match(earlier) and name.startswith(earlier) and len(name) > len(earlier):
-                name = name[len(earlier):]
+                name = name[len(earlier) :]
         out.append(name)
     return "・".join(out)
 

@@ -49,7 +49,9 @@ def main() -> None:
 @seeds_option
 @index_option
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be read or parsed.")
-@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Indexing processes (default: up to 2).")
+@click.option(
+    "--procs", type=click.IntRange(1, 64), default=None, help="Indexing processes (default: up to 2)."
+)
 def index_cmd(seeds_dir: Path, index_dir: Path, strict: bool, procs: int | None) -> None:
     """Rebuild the index from the source documents.
 
@@ -69,7 +71,9 @@ def index_cmd(seeds_dir: Path, index_dir: Path, strict: bool, procs: int | None)
 
 
 @main.command("parse")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per passage.")
 def parse_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
     """Print the passages each file splits into."""
@@ -103,8 +107,16 @@ def parse_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--kind", default=None, help="Only passages of this kind.")
 @click.option("--municipality", default=None, help="Only passages naming this municipality.")
 @click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True)
-def search_cmd(query: tuple[str, ...], index_dir: Path, as_json: bool, limit: int, page: int,
-               kind: str | None, municipality: str | None, sort: str) -> None:
+def search_cmd(
+    query: tuple[str, ...],
+    index_dir: Path,
+    as_json: bool,
+    limit: int,
+    page: int,
+    kind: str | None,
+    municipality: str | None,
+    sort: str,
+) -> None:
     """Search the index and print ranked hits."""
     import re
 
@@ -122,7 +134,9 @@ def search_cmd(query: tuple[str, ...], index_dir: Path, as_json: bool, limit: in
     click.echo(f"{body['total']} hits ({body['took_ms']} ms) for {body['parsed']}")
     for rank, hit in enumerate(body["hits"], (page - 1) * limit + 1):
         plain = re.sub(r"</?mark>", "**", hit["snippet"])
-        click.echo(f"{rank:>3}. [{hit['score']:.2f}] {hit['document']['title']} / {hit['section'] or hit['kind']}")
+        click.echo(
+            f"{rank:>3}. [{hit['score']:.2f}] {hit['document']['title']} / {hit['section'] or hit['kind']}"
+        )
         click.echo(f"     {hit['title']}")
         click.echo(f"     {_unescape(plain)}")
         click.echo(f"     id={hit['id']}")
@@ -136,9 +150,16 @@ def _unescape(text: str) -> str:
 
 @main.command("eval")
 @index_option
-@click.option("--cases", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("tests/relevance/cases.json"), show_default=True, help="Judged queries.")
-@click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off for success@k.")
+@click.option(
+    "--cases",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("tests/relevance/cases.json"),
+    show_default=True,
+    help="Judged queries.",
+)
+@click.option(
+    "-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off for success@k."
+)
 @click.option("--verbose", "-v", is_flag=True, help="Print every case.")
 def eval_cmd(index_dir: Path, cases: Path, k: int, verbose: bool) -> None:
     """Run the judged queries and print success@k and MRR."""
@@ -152,11 +173,15 @@ def eval_cmd(index_dir: Path, cases: Path, k: int, verbose: bool) -> None:
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="RENKEI_HOST", help="Address to listen on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, envvar="RENKEI_HOST", help="Address to listen on."
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, envvar="RENKEI_PORT")
 @index_option
 @seeds_option
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Server processes/threads (see README).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Server processes/threads (see README)."
+)
 def serve_cmd(host: str, port: int, index_dir: Path, seeds_dir: Path, workers: int | None) -> None:
     """Serve the search page and JSON API with a production WSGI server.
 

@@ -8,18 +8,26 @@ from pathlib import Path
 from indexer.build import BuildReport, build
 
 
-def build_with_progress(seeds: Path, index: Path, *, strict: bool = False, procs: int | None = None) -> BuildReport:
+def build_with_progress(
+    seeds: Path, index: Path, *, strict: bool = False, procs: int | None = None
+) -> BuildReport:
     if not sys.stderr.isatty():
+
         def log(stage: str, done: int, total: int) -> None:
             if stage != "index" or done == 0:
-                print(f"{'parsed' if stage != 'index' else 'indexing'} {done}/{total} {stage}", file=sys.stderr)
+                print(
+                    f"{'parsed' if stage != 'index' else 'indexing'} {done}/{total} {stage}", file=sys.stderr
+                )
 
         return build(seeds, index, strict=strict, procs=procs, progress=log)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         transient=True,
     ) as bar:
         tasks: dict[str, int] = {}

@@ -42,7 +42,9 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidParameter(f"{name} must be a whole number, not {str(value)[:40]!r}", param=name) from None
+        raise InvalidParameter(
+            f"{name} must be a whole number, not {str(value)[:40]!r}", param=name
+        ) from None
     if number < lo or (hi is not None and number > hi):
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         raise InvalidParameter(f"{name} must be {bound}, not {number}", param=name)
@@ -155,8 +157,11 @@ class Engine:
             "analysis": lowered.analysis,
             "filters": lowered.filters
             + [{"field": k, "value": v, "negated": False} for k, v in params.items() if v]
-            + ([{"field": "year", "value": f"{y_from or ''}..{y_to or ''}", "negated": False}]
-               if (y_from or y_to) else []),
+            + (
+                [{"field": "year", "value": f"{y_from or ''}..{y_to or ''}", "negated": False}]
+                if (y_from or y_to)
+                else []
+            ),
             "notes": parsed.notes + lowered.notes,
             "total": total,
             "page": page,
@@ -187,14 +192,16 @@ class Engine:
         limit = page * size
         if sort == "date":
             sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
-            results = searcher.search(q, limit=limit, sortedby=sortedby, groupedby=groupedby, filter=param_filter)
+            results = searcher.search(
+                q, limit=limit, sortedby=sortedby, groupedby=groupedby, filter=param_filter
+            )
             ranked = [(docnum, None) for _, docnum in results.top_n]
         else:
             results = searcher.search(q, limit=limit, groupedby=groupedby, filter=param_filter)
             order = searcher.reader().column_reader("order")
             # Equal scores fall back to document order, so ties list the same way every time.
             ranked = sorted(((d, s) for s, d in results.top_n), key=lambda p: (-round(p[1], 9), order[p[0]]))
-        return ranked[(page - 1) * size:limit], results
+        return ranked[(page - 1) * size : limit], results
 
     def _hit(self, searcher, docnum: int, score: float | None, lowered: Lowered) -> dict:
         stored = searcher.stored_fields(docnum)
@@ -223,7 +230,9 @@ class Engine:
                 groups = results.groups(name)
             except KeyError:
                 groups = {}
-            entries = [{"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "", NONE)]
+            entries = [
+                {"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "", NONE)
+            ]
             if name == "year":
                 entries.sort(key=lambda e: e["value"], reverse=True)
             else:
@@ -246,9 +255,14 @@ class Engine:
         stored = searcher.stored_fields(docnum)
         order = stored["order"]
         around = searcher.search(
-            wq.And([wq.Term("doc_id", stored["doc_id"]),
-                    wq.NumericRange("order", order - neighbours, order + neighbours)]),
-            limit=None, sortedby="order",
+            wq.And(
+                [
+                    wq.Term("doc_id", stored["doc_id"]),
+                    wq.NumericRange("order", order - neighbours, order + neighbours),
+                ]
+            ),
+            limit=None,
+            sortedby="order",
         )
         items = []
         for hit in around:

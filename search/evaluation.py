@@ -47,8 +47,10 @@ class Evaluation:
         if verbose:
             lines += ["| query | category | rank | total | ok |", "|---|---|---|---|---|"]
             for o in self.outcomes:
-                lines.append(f"| {o.case.query} | {o.case.category} | {o.rank or '-'} | {o.total} | "
-                             f"{'yes' if o.success else 'NO'} |")
+                lines.append(
+                    f"| {o.case.query} | {o.case.category} | {o.rank or '-'} | {o.total} | "
+                    f"{'yes' if o.success else 'NO'} |"
+                )
             lines.append("")
         by_cat: dict[str, list[Outcome]] = defaultdict(list)
         for o in self.outcomes:
@@ -68,7 +70,9 @@ class Evaluation:
 def load_cases(path: Path) -> list[Case]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return [Case(c["query"], c["category"], c["relevant"], c.get("irrelevant", [])) for c in data["cases"]]
+        return [
+            Case(c["query"], c["category"], c["relevant"], c.get("irrelevant", [])) for c in data["cases"]
+        ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidParameter(f"{path}: not a valid cases file ({exc})") from exc
 

@@ -110,8 +110,12 @@ class _Lowerer:
                 "terms": {"surface": list(surface), "base": list(base), "reading": list(reading)},
                 "date": None
                 if date is None
-                else {"text": date.text, "iso": date.iso, "fiscal": date.fiscal,
-                      "months": [date.first_month, date.last_month]},
+                else {
+                    "text": date.text,
+                    "iso": date.iso,
+                    "fiscal": date.fiscal,
+                    "months": [date.first_month, date.last_month],
+                },
                 "bigram_fallback": use_bigrams,
             }
         )

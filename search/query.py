@@ -80,7 +80,7 @@ def _lex(q: str) -> tuple[list[_Tok], list[str]]:
                 notes.append("unbalanced quote ignored")
                 i += 1
                 continue
-            text = q[i + 1:end].strip()
+            text = q[i + 1 : end].strip()
             if text:
                 toks.append(_Tok("phrase", text))
             i = end + 1

@@ -12,7 +12,12 @@ TEXT_FIELDS = {"text": 1.0, "title": 2.0, "section": 1.5}
 
 
 def build_schema() -> fields.Schema:
-    surface, base, reading, bigram = surface_analyzer(), base_analyzer(), reading_analyzer(), bigram_analyzer()
+    surface, base, reading, bigram = (
+        surface_analyzer(),
+        base_analyzer(),
+        reading_analyzer(),
+        bigram_analyzer(),
+    )
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         doc_id=fields.ID(stored=True, sortable=True),

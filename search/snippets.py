@@ -69,7 +69,7 @@ def merge_spans(spans: Iterable[Span], text: str | None = None) -> list[Span]:
     for start, end in sorted(spans):
         if start >= end:
             continue
-        if out and (start <= out[-1][1] or (text is not None and _GLUE_RE.match(text[out[-1][1]:start]))):
+        if out and (start <= out[-1][1] or (text is not None and _GLUE_RE.match(text[out[-1][1] : start]))):
             out[-1][1] = max(out[-1][1], end)
         else:
             out.append([start, end])
@@ -117,7 +117,9 @@ def _clip(text: str, start: int, end: int, spans: list[Span], width: int) -> tup
     return lo, hi
 
 
-def snippet(text: str, spans: list[Span], *, fragments: int = MAX_FRAGMENTS, width: int = FRAGMENT_CHARS) -> str:
+def snippet(
+    text: str, spans: list[Span], *, fragments: int = MAX_FRAGMENTS, width: int = FRAGMENT_CHARS
+) -> str:
     """Up to ``fragments`` escaped sentences around the densest marks, marks in ``<mark>``.
 
     >>> snippet("観光の振興。水道の整備。", [(6, 8)])

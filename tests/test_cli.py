@@ -35,8 +35,18 @@ def test_search_json_body(runner, seed_index):
     result = runner.invoke(main, ["search", "鉄道", "--index", str(seed_index), "--json", "--limit", "3"])
     body = json.loads(result.output)
     assert body["ok"] and body["hits"][0]["title"] == "関門シティ電車運行実現期成同盟会"
-    assert set(body["hits"][0]) >= {"id", "score", "title", "section", "kind", "text", "snippet", "document",
-                                    "dates", "municipalities"}
+    assert set(body["hits"][0]) >= {
+        "id",
+        "score",
+        "title",
+        "section",
+        "kind",
+        "text",
+        "snippet",
+        "document",
+        "dates",
+        "municipalities",
+    }
 
 
 def test_environment_default_index(runner, seed_index):
@@ -59,8 +69,11 @@ def test_parse_json_lines(runner, seeds_dir):
     assert len(rows) == 20
     first = rows[1]
     assert first["kind"] == "article" and first["section"] == "第1条（目的）"
-    assert first["document"] == {"id": "001_395c70cf68c5a730", "title": "久留米広域連携中枢都市圏形成に係る連携協約",
-                                 "source": str(path)}
+    assert first["document"] == {
+        "id": "001_395c70cf68c5a730",
+        "title": "久留米広域連携中枢都市圏形成に係る連携協約",
+        "source": str(path),
+    }
 
 
 def test_bad_file_skipped_strict_fails(runner, tmp_path, seeds_dir):

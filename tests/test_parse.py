@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 import shutil
 from collections import Counter
@@ -68,8 +67,13 @@ def test_partnership_list(corpus):
     rows = corpus[0][PARTNERS]
     assert [p.kind for p in rows] == ["list_row"] * 43
     assert Counter(p.fields["自治体名"] for p in rows) == {
-        "北九州市": 8, "福岡市": 14, "長崎県": 17, "佐賀県有田町": 1,
-        "佐賀県鹿島市": 1, "熊本県御船町": 1, "熊本県・熊本市": 1,
+        "北九州市": 8,
+        "福岡市": 14,
+        "長崎県": 17,
+        "佐賀県有田町": 1,
+        "佐賀県鹿島市": 1,
+        "熊本県御船町": 1,
+        "熊本県・熊本市": 1,
     }
     for p in rows:
         assert set(p.fields) >= {"自治体名", "協定名", "協定締結先", "分野", "概要"}
@@ -89,7 +93,11 @@ def test_kurume_agreement(corpus):
     assert len(of_kind(passages, "preamble")) == 1
     articles = of_kind(passages, "article")
     assert [a.section for a in articles] == [
-        "第1条（目的）", "第2条（基本方針）", "第3条（連携する取組及び役割分担）", "第4条（会議）", "第5条（協議）",
+        "第1条（目的）",
+        "第2条（基本方針）",
+        "第3条（連携する取組及び役割分担）",
+        "第4条（会議）",
+        "第5条（協議）",
     ]
     assert articles[0].text.startswith("（目的）\n第1条 この協約は")
     signature = of_kind(passages, "signature")
@@ -118,7 +126,10 @@ def test_yamaguchi_agreement(corpus):
     assert other.fields["取組"] == "エ その他"
     assert "圏域における高次の都市機能の集積・強化に係る施策に取り組む。" in other.fields["両市の役割"]
     assert rows[4].fields["両市の役割"].endswith("両市が相互に連携・協力して、取組を推進する。")
-    assert rows[15].section == "別表 > 3 圏域全体の生活関連機能サービスの向上 > (2) 結びつきやネットワークの強化に係る政策分野"
+    assert (
+        rows[15].section
+        == "別表 > 3 圏域全体の生活関連機能サービスの向上 > (2) 結びつきやネットワークの強化に係る政策分野"
+    )
 
 
 def test_article_kept_once(corpus):
@@ -204,9 +215,11 @@ def test_csv_partnership_list(tmp_path, corpus):
 
 
 def test_markdown_pipe_table(tmp_path):
-    md = "# 連携協約書\n\n甲市（以下「甲」という。）と乙町（以下「乙」という。）は協約を締結する。\n\n" \
-         "（目的）\n第1条 目的を定める。\n\n別表（第1条関係）\n\n## 1 観光\n\n| 取組 | 役割 |\n|---|---|\n" \
-         "| ア 観光振興 | 観光の振興に取り組む。 |\n"
+    md = (
+        "# 連携協約書\n\n甲市（以下「甲」という。）と乙町（以下「乙」という。）は協約を締結する。\n\n"
+        "（目的）\n第1条 目的を定める。\n\n別表（第1条関係）\n\n## 1 観光\n\n| 取組 | 役割 |\n|---|---|\n"
+        "| ア 観光振興 | 観光の振興に取り組む。 |\n"
+    )
     (tmp_path / "a.md").write_text(md, encoding="utf-8")
     _, passages = parse_file(SourceFile(tmp_path / "a.md", "a"))
     rows = of_kind(passages, "table_row")
@@ -219,7 +232,7 @@ def _drawn_from(source: str, passage) -> bool:
     for line in passage.text.split("\n"):
         for name in passage.fields:
             if line.startswith(f"{name}："):
-                line = line[len(name) + 1:]
+                line = line[len(name) + 1 :]
                 if name == "自治体名":
                     line = "自治体名：" + line
                 break
@@ -247,14 +260,19 @@ def test_seed_passages_are_drawn_from_their_source(corpus):
     import html
 
     for doc_id, passages in corpus[0].items():
-        source = html.unescape(re.sub(r"</?p>?|<[^>]+>", "", (SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8")))
+        source = html.unescape(
+            re.sub(r"</?p>?|<[^>]+>", "", (SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8"))
+        )
         source = re.sub(r"(?m)^#+\s*|^- ", "", source)
         for p in passages:
             assert _drawn_from(source, p), p.id
 
 
 _japanese = st.text(
-    alphabet=st.sampled_from(list("第1条（目的）◎①②別表取組甲乙の役割\t\n 。、市町村平成28年<p>|-#アイウ\u3000ａ１")) | st.characters(),
+    alphabet=st.sampled_from(
+        list("第1条（目的）◎①②別表取組甲乙の役割\t\n 。、市町村平成28年<p>|-#アイウ\u3000ａ１")
+    )
+    | st.characters(),
     max_size=400,
 )
 
@@ -268,12 +286,33 @@ def test_parsing_arbitrary_text_never_raises(text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from([
-    "第1条 目的を定める。", "（目的）", "◎観光の連携", "②経済活動における連携", "別表（第3条関係）",
-    "取組\t両市の役割", "ア 観光\t観光に取り組む。", "\tおける施策に取り組む。", "自治体名\t協定名\t分野",
-    "北九州市\t覚書\t環境", "", "平成28年2月23日", "この協約の締結を証するため、本書を作成する。",
-    "<p>地域の振興を図る。</p>", "| 取組 | 役割 |", "|---|---|", "### 見出し", "本文の段落です。",
-]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "第1条 目的を定める。",
+                "（目的）",
+                "◎観光の連携",
+                "②経済活動における連携",
+                "別表（第3条関係）",
+                "取組\t両市の役割",
+                "ア 観光\t観光に取り組む。",
+                "\tおける施策に取り組む。",
+                "自治体名\t協定名\t分野",
+                "北九州市\t覚書\t環境",
+                "",
+                "平成28年2月23日",
+                "この協約の締結を証するため、本書を作成する。",
+                "<p>地域の振興を図る。</p>",
+                "| 取組 | 役割 |",
+                "|---|---|",
+                "### 見出し",
+                "本文の段落です。",
+            ]
+        ),
+        max_size=30,
+    )
+)
 def test_passages_are_drawn_from_source(lines):
     text = "\n".join(lines)
     _, passages = parse_text(text, doc_id="x", source="x.txt", enrich=False)

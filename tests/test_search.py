@@ -101,8 +101,10 @@ def test_fiscal_year_is_april_to_march(engine):
 def test_year_filter_and_facet(engine):
     body = engine.search("連携 year:2016")
     assert body["total"] >= 1
-    assert all("2016" in {d["iso"][:4] for d in h["dates"]} or (h["document"]["date"] or "")[:4] == "2016"
-               for h in body["hits"])
+    assert all(
+        "2016" in {d["iso"][:4] for d in h["dates"]} or (h["document"]["date"] or "")[:4] == "2016"
+        for h in body["hits"]
+    )
     ranged = engine.search("交流 year:2010..2012", size=100)
     assert ranged["total"] >= 1
     years = {f["value"] for f in ranged["facets"]["year"]}
@@ -201,8 +203,11 @@ def test_query_parser_never_raises(text):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(list('観光"()ORNT -:ａ<>&\'年度平成15kindyear') + ["OR", "NOT", " "]), max_size=20)
-       .map("".join))
+@given(
+    st.lists(
+        st.sampled_from(list("観光\"()ORNT -:ａ<>&'年度平成15kindyear") + ["OR", "NOT", " "]), max_size=20
+    ).map("".join)
+)
 def test_engine_never_raises_on_short_queries(engine, text):
     if text.strip():
         assert engine.search(text)["ok"]
