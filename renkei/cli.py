@@ -39,6 +39,21 @@ def _fail(exc: RenkeiError) -> click.ClickException:
     return click.ClickException(exc.message)
 
 
+def _ensure_index(index_dir: Path, seeds_dir: Path) -> None:
+    """Build the index from the seeds when none has been built yet."""
+    from search import store
+
+    if store.current_generation(index_dir) is not None or not seeds_dir.is_dir():
+        return
+    from renkei.progress import build_with_progress
+
+    click.echo(f"no index at {index_dir}: building it from {seeds_dir}", err=True)
+    try:
+        click.echo(build_with_progress(seeds_dir, index_dir).summary(), err=True)
+    except RenkeiError as exc:
+        raise _fail(exc) from exc
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="renkei")
 def main() -> None:
@@ -101,6 +116,7 @@ def parse_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
 @main.command("search")
 @click.argument("query", nargs=-1, required=True)
 @index_option
+@seeds_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON body the web endpoint returns.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to show.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
@@ -110,6 +126,7 @@ def parse_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
 def search_cmd(
     query: tuple[str, ...],
     index_dir: Path,
+    seeds_dir: Path,
     as_json: bool,
     limit: int,
     page: int,
@@ -117,11 +134,15 @@ def search_cmd(
     municipality: str | None,
     sort: str,
 ) -> None:
-    """Search the index and print ranked hits."""
+    """Search the index and print ranked hits.
+
+    Builds the index from the seeds first when none exists.
+    """
     import re
 
     from search.api import Engine
 
+    _ensure_index(index_dir, seeds_dir)
     try:
         body = Engine(index_dir).search(
             " ".join(query), size=limit, page=page, kind=kind, municipality=municipality, sort=sort
@@ -187,16 +208,7 @@ def serve_cmd(host: str, port: int, index_dir: Path, seeds_dir: Path, workers: i
 
     Builds the index from the seeds first when none exists.
     """
-    from search import store
-
-    if store.current_generation(index_dir) is None:
-        from renkei.progress import build_with_progress
-
-        click.echo(f"no index at {index_dir}: building it from {seeds_dir}", err=True)
-        try:
-            click.echo(build_with_progress(seeds_dir, index_dir).summary(), err=True)
-        except RenkeiError as exc:
-            raise _fail(exc) from exc
+    _ensure_index(index_dir, seeds_dir)
     from web.serve import serve
 
     serve(host=host, port=port, index_dir=index_dir, workers=workers)

@@ -49,6 +49,12 @@ def test_search_json_body(runner, seed_index):
     }
 
 
+def test_search_builds_a_missing_index(runner, tmp_path, seeds_dir):
+    index = tmp_path / "fresh"
+    result = runner.invoke(main, ["search", "図書館", "--index", str(index), "--seeds", str(seeds_dir)])
+    assert result.exit_code == 0 and "北九州市、下関市図書館等広域利用" in result.output
+
+
 def test_environment_default_index(runner, seed_index):
     result = runner.invoke(main, ["search", "消防"], env={"RENKEI_INDEX": str(seed_index)})
     assert result.exit_code == 0 and "消防相互応援協定の締結" in result.output
@@ -57,7 +63,9 @@ def test_environment_default_index(runner, seed_index):
 def test_search_errors_are_clear(runner, seed_index, tmp_path):
     result = runner.invoke(main, ["search", "あ" * 1001, "--index", str(seed_index)])
     assert result.exit_code == 1 and "at most 1000" in result.output
-    result = runner.invoke(main, ["search", "観光", "--index", str(tmp_path / "none")])
+    result = runner.invoke(
+        main, ["search", "観光", "--index", str(tmp_path / "none"), "--seeds", str(tmp_path / "no")]
+    )
     assert result.exit_code == 1 and "renkei index" in result.output
     assert "Traceback" not in result.output
 
