@@ -1,0 +1,176 @@
+"""Running the app under a production WSGI server, with one access-log line per request.
+
+Two servers are supported; ``RENKEI_SERVER`` (or ``server=``) picks one:
+
+* ``waitress`` — one process, ``workers`` threads (default 8). Runs everywhere.
+* ``gunicorn`` — ``workers`` processes (default: one per core) of 4 threads each, so
+  searches run on every core. POSIX only.
+
+The default is gunicorn where it can run (measured faster on the seeds index: see
+web/README-web.md), waitress elsewhere. Either way every request checks which index
+generation is served, so a rebuild by ``renkei index`` is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger("renkei.access")
+
+SERVERS = ("waitress", "gunicorn")
+WAITRESS_THREADS = 8
+GUNICORN_THREADS = 4
+MAX_LOGGED_URI = 300
+_URI_SAFE = "/?=&%+:,;@!$'()*[]~-._"
+
+
+def default_server() -> str:
+    """The server ``serve`` uses unless told otherwise."""
+    chosen = os.environ.get("RENKEI_SERVER", "").strip().lower()
+    if chosen in SERVERS:
+        return chosen
+    return "gunicorn" if sys.platform != "win32" and _has_gunicorn() else "waitress"
+
+
+def _has_gunicorn() -> bool:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def logged_uri(environ: dict) -> str:
+    """Path and query of a request as printable ASCII, cut to a bounded length."""
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    uri = quote(path.encode("latin-1", "replace"), safe=_URI_SAFE)
+    if query:
+        uri += "?" + quote(query.encode("latin-1", "replace"), safe=_URI_SAFE)
+    return uri if len(uri) <= MAX_LOGGED_URI else uri[:MAX_LOGGED_URI] + "..."
+
+
+class AccessLog:
+    """WSGI middleware logging ``METHOD /path?query STATUS 12.3ms`` once per request."""
+
+    def __init__(self, app: Callable, logger: logging.Logger = log) -> None:
+        self.app = app
+        self.logger = logger
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status = ["-"]
+
+        def recording_start_response(code: str, headers, exc_info=None):
+            status[0] = code.split(" ", 1)[0]
+            return start_response(code, headers, exc_info)
+
+        try:
+            body = self.app(environ, recording_start_response)
+        except BaseException:
+            self._log(environ, "500", started)
+            raise
+        return _ClosingIterator(body, lambda: self._log(environ, status[0], started))
+
+    def _log(self, environ: dict, status: str, started: float) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        method = "".join(c for c in environ.get("REQUEST_METHOD", "-") if c.isalnum())[:16]
+        self.logger.info("%s %s %s %.1fms", method, logged_uri(environ), status, ms)
+
+
+class _ClosingIterator:
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self._body = body
+        self._on_close = on_close
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._on_close()
+
+
+def make_app(index_dir: Path | str) -> Callable:
+    """The app for ``index_dir`` wrapped in the access log."""
+    from web import create_app
+
+    return AccessLog(create_app({"INDEX_DIR": str(index_dir)}))
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("renkei").setLevel(logging.INFO)
+
+
+def serve(host: str, port: int, index_dir: Path | str, workers: int | None = None, *,
+          server: str | None = None) -> None:
+    """Serve the search page and API on ``host:port`` until interrupted."""
+    _configure_logging()
+    server = (server or default_server()).lower()
+    if server not in SERVERS:
+        raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+    if server == "gunicorn":
+        _serve_gunicorn(host, port, index_dir, workers or (os.cpu_count() or 1))
+    else:
+        _serve_waitress(host, port, index_dir, workers or WAITRESS_THREADS)
+
+
+def _serve_waitress(host: str, port: int, index_dir: Path | str, threads: int) -> None:
+    import waitress
+
+    def stop(signum, frame):  # a clean exit on SIGTERM, as on Ctrl-C
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    logging.getLogger("renkei").info("waitress on http://%s:%s with %d threads, index %s",
+                                     host, port, threads, index_dir)
+    waitress.serve(make_app(index_dir), host=host, port=port, threads=threads, ident="renkei",
+                   clear_untrusted_proxy_headers=True)
+
+
+def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    class Application(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": [bind],
+                "workers": processes,
+                "worker_class": "gthread",
+                "threads": GUNICORN_THREADS,
+                "keepalive": 5,
+                "timeout": 60,
+                "graceful_timeout": 10,
+                # A 1,000-character query is 9,000 bytes percent-encoded: past gunicorn's
+                # default 4,094-byte request line. The app bounds every parameter itself.
+                "limit_request_line": 0,
+                "accesslog": None,
+                "proc_name": "renkei",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            # Called in each worker after the fork: every process opens its own searchers.
+            return make_app(index_dir)
+
+    logging.getLogger("renkei").info("gunicorn on http://%s with %d processes × %d threads, index %s",
+                                     bind, processes, GUNICORN_THREADS, index_dir)
+    Application().run()
