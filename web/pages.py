@@ -141,6 +141,11 @@ def basename(path: str) -> str:
     return render.basename(path)
 
 
+@bp.app_template_global("extra_fields")
+def extra_fields(item: dict) -> dict:
+    return render.extra_fields(item)
+
+
 @bp.app_template_global("display_date")
 def display_date(item: dict) -> str:
     return render.display_date(item)

@@ -100,6 +100,17 @@ def basename(path: str) -> str:
     return re.split(r"[\\/]", path or "")[-1]
 
 
+def extra_fields(item: Mapping) -> dict[str, str]:
+    """A passage's named fields whose values its text does not already show.
+
+    >>> extra_fields({"text": "分野：水道", "fields": {"分野": "水道", "URL": "http://x"}})
+    {'URL': 'http://x'}
+    """
+    flat = re.sub(r"\s+", "", item.get("text") or "")
+    fields = item.get("fields") or {}
+    return {k: str(v) for k, v in fields.items() if v and re.sub(r"\s+", "", str(v)) not in flat}
+
+
 def display_date(item: Mapping) -> str:
     """A passage's date for display: the document's date, else the first date it mentions."""
     document = item.get("document") or {}
