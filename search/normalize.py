@@ -93,11 +93,10 @@ SAFE_RANGES: tuple[tuple[int, int], ...] = (
     (0x4E00, 0x9FFF),
 )
 _SAFE_CLASS = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in SAFE_RANGES)
-# An unsafe run, plus the character before it, which may compose with a combining mark.
-_UNSAFE_RUN = re.compile(f"[^{_SAFE_CLASS}]?[^{_SAFE_CLASS}]+", re.DOTALL)
+_UNSAFE_RUN = re.compile(f"[^{_SAFE_CLASS}]+")
 _UNSAFE_ANY = re.compile(f"[^{_SAFE_CLASS}]")
-# Marks that NFKC attaches to the preceding character (half-width and combining (han)dakuten).
 _VARIANT_ANY = re.compile("[" + "".join(sorted(VARIANTS)) + "]")
+# Marks that NFKC attaches to the preceding character (half-width and combining (han)dakuten).
 _JOINERS = frozenset("\uff9e\uff9f\u3099\u309a")
 
 
@@ -124,10 +123,12 @@ def _fold_width_case(text: str) -> tuple[str, list[int]]:
     pos = 0
     for m in _UNSAFE_RUN.finditer(text):
         start = m.start()
+        if start > pos and (text[start] in _JOINERS or unicodedata.combining(text[start])):
+            start -= 1  # a safe character (か) composes with the mark that follows it (か + ゛)
         if start > pos:
             pieces.append(text[pos:start])
             offsets.extend(range(pos, start))
-        for cluster in _clusters(m.group()):
+        for cluster in _clusters(text[start : m.end()]):
             folded = _fold_cluster(cluster)
             pieces.append(folded)
             offsets.extend([start] * len(folded))

@@ -153,6 +153,33 @@ def test_spans_slice_to_text_that_normalizes_to_the_slice(text, data):
     assert piece in normalize(original).text or digits_or_numerals(piece).search(fold_chars(original))
 
 
+# Characters whose NFKC needs no context beyond a base character and its marks (no Hangul, no
+# kanji numerals or variant kanji, which normalize() rewrites on purpose).
+COMPOSING_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x3041, max_codepoint=0x30FF),
+        st.characters(min_codepoint=0xFF01, max_codepoint=0xFF9F),
+        st.characters(min_codepoint=0x0300, max_codepoint=0x036F),
+        st.characters(min_codepoint=0x0041, max_codepoint=0x00FF),
+        st.sampled_from("\u3099\u309a゛゜ﾞﾟ㈱㍻ﬁ"),
+    ),
+    max_size=40,
+)
+
+
+def test_combining_marks_compose_with_the_character_before():
+    assert normalize("か\u3099").text == "が"
+    assert normalize("e\u0301").text == "é"
+    assert normalize("ｶﾞｷﾞｸﾞ").text == "ガギグ"
+
+
+@settings(max_examples=400, deadline=None)
+@given(COMPOSING_TEXT)
+def test_agrees_with_whole_string_nfkc(text):
+    expected = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).lower())
+    assert normalize(text).text == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(JAPANESE_TEXT)
 def test_normalization_is_idempotent(text):
