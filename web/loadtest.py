@@ -100,6 +100,22 @@ def drive(host: str, port: int, targets: list[bytes], clients: int, duration: fl
             "p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (Linux /proc), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -128,7 +144,11 @@ def run_server(server: str, index: Path, workers: int | None, clients: int, dura
             raise RuntimeError(f"{server} did not start")
         targets = request_mix(ids)
         drive("127.0.0.1", port, targets, clients, min(2.0, duration))  # warm-up
+        cpu_before = cpu_seconds(proc.pid)
         result = drive("127.0.0.1", port, targets, clients, duration)
+        cpu = cpu_seconds(proc.pid) - cpu_before
+        result["server_cpu_ms_per_req"] = round(cpu * 1000 / max(result["requests"], 1), 2)
+        result["load_avg"] = round(os.getloadavg()[0], 1)
         return {"server": server, "workers": workers, **result}
     finally:
         proc.terminate()
@@ -142,9 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--server", action="append", choices=["waitress", "gunicorn"])
     ap.add_argument("--workers", type=int, action="append", help="workers to try (repeatable)")
+    ap.add_argument("--rounds", type=int, default=1, help="times to run each configuration")
     args = ap.parse_args(argv)
-    for server in args.server or ["waitress", "gunicorn"]:
-        for workers in args.workers or [None]:
+    for _ in range(args.rounds):  # alternate, so a busy neighbour hurts both alike
+        for server, workers in [(s, w) for s in args.server or ["waitress", "gunicorn"]
+                                for w in args.workers or [None]]:
             result = run_server(server, args.index, workers, args.clients, args.duration)
             print(json.dumps(result), flush=True)
     return 0

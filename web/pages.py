@@ -6,7 +6,9 @@ shown in the page (with the form kept) under the status the API would give.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import RenkeiError
 from web import get_engine, render
@@ -27,6 +29,14 @@ PARAM_NAMES_JA = {
 }
 SORTS = {"score": "関連度順", "date": "新しい順"}
 FACET_LIMIT = 8  # entries shown per facet; the rest fold into a <details>
+
+
+def _href(params: dict[str, str]) -> str:
+    """A link to the search page with ``params`` (url_for is too slow for ~60 links a page)."""
+    base = g.get("search_base")
+    if base is None:
+        base = g.search_base = url_for("pages.search")
+    return f"{base}?{urlencode(params)}" if params else base
 
 
 def _message_ja(exc: RenkeiError) -> str:
@@ -53,12 +63,12 @@ def _chips(params: dict[str, str], body: dict | None) -> list[dict]:
         if value:
             shown = KIND_LABELS.get(value, value) if name == "kind" else labels.get(value, value)
             chips.append({"label": FACET_NAMES[name], "value": shown,
-                          "url": url_for("pages.search", **render.refine(params, **{name: None}))})
+                          "url": _href(render.refine(params, **{name: None}))})
     y_from, y_to = params.get("year_from"), params.get("year_to")
     if y_from or y_to:
         shown = f"{y_from}年" if y_from == y_to else f"{y_from or ''}〜{y_to or ''}年"
         chips.append({"label": "年", "value": shown,
-                      "url": url_for("pages.search", **render.refine(params, year_from=None, year_to=None))})
+                      "url": _href(render.refine(params, year_from=None, year_to=None))})
     return chips
 
 
@@ -77,7 +87,7 @@ def _facets(params: dict[str, str], body: dict) -> list[dict]:
                 change = {name: value}
                 current = params.get(name) == value
                 shown = entry.get("label", value)
-            url = url_for("pages.search", **render.refine(params, **change))
+            url = _href(render.refine(params, **change))
             entries.append({"label": shown, "count": entry["count"], "url": url, "current": current})
         if entries:
             groups.append({"name": name, "label": label, "entries": entries})
@@ -104,7 +114,7 @@ def search():
         facets=_facets(params, body),
         facet_limit=FACET_LIMIT,
         window=render.page_window(body["page"], body["pages"]),
-        page_url=lambda n: url_for("pages.search", **params, page=n),
+        page_url=lambda n: _href({**params, "page": str(n)}),
         passage_url=lambda pid: url_for("pages.passage", pid=pid, q=q),
     )
     return render_template("search.html", **context)
