@@ -15,7 +15,7 @@ from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
-from search.schema import NONE
+from search.schema import facet_bytes
 
 
 @dataclass
@@ -112,19 +112,16 @@ def index_document(passage: Passage, order: int) -> dict:
         "kind": passage.kind,
         "order": order,
         "date_sort": date_sort,
-        # An empty multi-valued field has no term vector, which Whoosh's overlapping facets
-        # require: NONE stands in and is left out of facet counts.
-        "municipality": ",".join(m.replace(",", " ") for m in passage.municipalities) or NONE,
-        "year": ",".join(sorted(years)) or NONE,
+        "municipality": ",".join(m.replace(",", " ") for m in passage.municipalities),
+        "year": ",".join(sorted(years)),
         "month": ",".join(sorted(months)),
+        "facets": facet_bytes(passage.document.id, passage.kind, passage.municipalities, sorted(years)),
         "text": passage.text,
         "text_base": passage.text,
         "text_reading": passage.text,
         "text_bigram": passage.text,
         "title": passage.title,
         "title_base": passage.title,
-        "title_reading": passage.title,
-        "title_bigram": passage.title,
         "section": passage.section,
         "section_base": passage.section,
         "payload": {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 from search import store
@@ -17,7 +17,7 @@ from search.backend import sorting
 from search.errors import InvalidParameter, NotFound, QueryTooLong
 from search.lowering import KINDS, Lowered, filter_query, lower
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
-from search.schema import NONE
+from search.schema import facet_values
 from search.snippets import snippet, spans_in_doc
 
 MAX_SIZE = 100
@@ -32,7 +32,7 @@ KIND_LABELS = {
     "list_row": "提携リスト",
     "paragraph": "本文",
 }
-FACETS = {"municipality": "municipality", "kind": "kind", "document": "doc_id", "year": "year"}
+FACETS = ("municipality", "kind", "document", "year")
 CACHE_SIZE = 256
 
 
@@ -143,12 +143,12 @@ class Engine:
         param_filter = wq.And([f for f in filters if f is not None]) if filters else None
 
         lowered = lower(parsed.root)
-        ranked, results = self._run(searcher, lowered, param_filter, page, size, sort)
-        if len(results) == 0 and not lowered.used_bigrams and lowered.query is not None:
+        ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
+        if not matched and not lowered.used_bigrams and lowered.query is not None:
             # Nothing matched the morphemes: fall back to character bigrams, ranked lower.
             lowered = lower(parsed.root, bigrams=True)
-            ranked, results = self._run(searcher, lowered, param_filter, page, size, sort)
-        total = len(results)
+            ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
+        total = len(matched)
         hits = [self._hit(searcher, docnum, score, lowered) for docnum, score in ranked]
         body = {
             "ok": True,
@@ -170,7 +170,7 @@ class Engine:
             "sort": sort,
             "took_ms": 0.0,
             "hits": hits,
-            "facets": self._facets(results, info),
+            "facets": self._facets(searcher, matched, info),
         }
         with self._cache_lock:
             self._cache[key] = body
@@ -181,27 +181,24 @@ class Engine:
         return body
 
     def _run(self, searcher, lowered: Lowered, param_filter, page: int, size: int, sort: str):
-        """The page's (docnum, score) pairs, the total, and the facet groups of all matches."""
+        """The page's (docnum, score) pairs and every matching docnum (for total and facets)."""
         q = lowered.query if lowered.query is not None else wq.NullQuery
-        groupedby = {
-            name: sorting.FieldFacet(
-                fieldname, allow_overlap=name in ("municipality", "year"), maptype=sorting.Count
-            )
-            for name, fieldname in FACETS.items()
-        }
+        if param_filter is not None:
+            q = wq.And([q, param_filter])
+        matched = list(searcher.docs_for_query(q))
         limit = page * size
+        if not matched:
+            return [], matched
         if sort == "date":
             sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
-            results = searcher.search(
-                q, limit=limit, sortedby=sortedby, groupedby=groupedby, filter=param_filter
-            )
+            results = searcher.search(q, limit=limit, sortedby=sortedby)
             ranked = [(docnum, None) for _, docnum in results.top_n]
         else:
-            results = searcher.search(q, limit=limit, groupedby=groupedby, filter=param_filter)
+            results = searcher.search(q, limit=limit)
             order = searcher.reader().column_reader("order")
             # Equal scores fall back to document order, so ties list the same way every time.
             ranked = sorted(((d, s) for s, d in results.top_n), key=lambda p: (-round(p[1], 9), order[p[0]]))
-        return ranked[(page - 1) * size : limit], results
+        return ranked[(page - 1) * size : limit], matched
 
     def _hit(self, searcher, docnum: int, score: float | None, lowered: Lowered) -> dict:
         stored = searcher.stored_fields(docnum)
@@ -222,17 +219,20 @@ class Engine:
             "document": payload["document"],
         }
 
-    def _facets(self, results, info: dict) -> dict:
+    def _facets(self, searcher, matched: list[int], info: dict) -> dict:
+        """Counts of municipality, kind, document and year over every matching passage."""
+        column = searcher.reader().column_reader("facets")
+        counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+        for docnum in matched:
+            doc_id, kind, munis, years = facet_values(column[docnum])
+            counts["document"][doc_id] += 1
+            counts["kind"][kind] += 1
+            counts["municipality"].update(munis)
+            counts["year"].update(years)
         titles = info.get("document_titles", {})
         out = {}
-        for name in FACETS:
-            try:
-                groups = results.groups(name)
-            except KeyError:
-                groups = {}
-            entries = [
-                {"value": str(v), "count": int(c)} for v, c in groups.items() if v not in (None, "", NONE)
-            ]
+        for name, counter in counts.items():
+            entries = [{"value": v, "count": c} for v, c in counter.items()]
             if name == "year":
                 entries.sort(key=lambda e: e["value"], reverse=True)
             else:
@@ -253,21 +253,13 @@ class Engine:
             raise NotFound(f"no passage with id {pid[:80]!r}", param="id")
         lowered = lower(parse_query(q).root) if q and len(q) <= MAX_QUERY_LENGTH else None
         stored = searcher.stored_fields(docnum)
-        order = stored["order"]
-        around = searcher.search(
-            wq.And(
-                [
-                    wq.Term("doc_id", stored["doc_id"]),
-                    wq.NumericRange("order", order - neighbours, order + neighbours),
-                ]
-            ),
-            limit=None,
-            sortedby="order",
-        )
+        order = searcher.reader().column_reader("order")
+        siblings = sorted(searcher.docs_for_query(wq.Term("doc_id", stored["doc_id"])), key=order.__getitem__)
+        at = siblings.index(docnum)
         items = []
-        for hit in around:
-            fields = hit.fields()
-            spans = spans_in_doc(searcher, hit.docnum, lowered.highlights) if lowered else []
+        for sibling in siblings[max(0, at - neighbours) : at + neighbours + 1]:
+            fields = searcher.stored_fields(sibling)
+            spans = spans_in_doc(searcher, sibling, lowered.highlights) if lowered else []
             items.append(self._passage_body(fields, spans))
         current = next(i for i in items if i["id"] == pid)
         before = [i for i in items if i["ordinal"] < current["ordinal"]]

@@ -6,7 +6,7 @@ change of fork, or of a moved name inside one, touches this file alone.
 
 from __future__ import annotations
 
-from whoosh import fields, index, query, sorting
+from whoosh import columns, fields, formats, index, query, sorting
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
@@ -22,7 +22,9 @@ __all__ = [
     "LockError",
     "Token",
     "Tokenizer",
+    "columns",
     "fields",
+    "formats",
     "index",
     "query",
     "sorting",

@@ -91,12 +91,10 @@ class _Lowerer:
         for name in ("text", "title", "section"):
             clauses.append(_seq(name, surface, SURFACE_BOOST))
             clauses.append(_seq(f"{name}_base", base, BASE_BOOST))
-        for name in ("text_reading", "title_reading"):
-            clauses.append(_seq(name, reading, READING_BOOST))
+        clauses.append(_seq("text_reading", reading, READING_BOOST))
         if use_bigrams:
             self.out.used_bigrams = True
-            for name in ("text_bigram", "title_bigram"):
-                clauses.append(_seq(name, bigram, BIGRAM_BOOST))
+            clauses.append(_seq("text_bigram", bigram, BIGRAM_BOOST))
         date = None if phrase else parse_date_query(text)
         if date is not None:
             months = months_between(date.first_month, date.last_month)
