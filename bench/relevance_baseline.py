@@ -62,7 +62,9 @@ def build(passages, where: Path):
     ix = index.create_in(str(where), schema)
     writer = ix.writer()
     for p in passages:
-        writer.add_document(id=p.id, text=p.text, title=p.title, section=p.section, kind=p.kind, doc=p.document.id)
+        writer.add_document(
+            id=p.id, text=p.text, title=p.title, section=p.section, kind=p.kind, doc=p.document.id
+        )
     writer.commit()
     return ix
 
@@ -76,8 +78,14 @@ def run_query(searcher, ix, text: str, limit: int):
         q = query.NullQuery
     results = searcher.search(q, limit=limit)
     return [
-        {"id": h["id"], "title": h["title"], "text": h["text"], "section": h["section"], "kind": h["kind"],
-         "document": {"id": h["doc"]}}
+        {
+            "id": h["id"],
+            "title": h["title"],
+            "text": h["text"],
+            "section": h["section"],
+            "kind": h["kind"],
+            "document": {"id": h["doc"]},
+        }
         for h in results
     ], len(results)
 
@@ -98,7 +106,9 @@ def main() -> None:
         with ix.searcher() as searcher:
             for case in cases:
                 hits, total = run_query(searcher, ix, case.query, 20)
-                rank = next((i for i, h in enumerate(hits, 1) if any(matches(h, j) for j in case.relevant)), None)
+                rank = next(
+                    (i for i, h in enumerate(hits, 1) if any(matches(h, j) for j in case.relevant)), None
+                )
                 bad = sum(1 for h in hits if any(matches(h, j) for j in case.irrelevant))
                 ok = (rank is not None and rank <= args.k and not bad) if case.relevant else total == 0
                 before[case.category].append(ok)
@@ -115,9 +125,11 @@ def main() -> None:
     print(f"| category | cases | before success@{args.k} | after success@{args.k} |")
     print("|---|---|---|---|")
     for cat, oks in before.items():
-        print(f"| {cat} | {len(oks)} | {sum(oks) / len(oks):.2f} | {sum(after_by[cat]) / len(after_by[cat]):.2f} |")
+        done = after_by[cat]
+        print(f"| {cat} | {len(oks)} | {sum(oks) / len(oks):.2f} | {sum(done) / len(done):.2f} |")
     all_before = [ok for oks in before.values() for ok in oks]
-    print(f"| **all** | {len(all_before)} | {sum(all_before) / len(all_before):.3f} | {after.success_at_k:.3f} |")
+    share = sum(all_before) / len(all_before)
+    print(f"| **all** | {len(all_before)} | {share:.3f} | {after.success_at_k:.3f} |")
     print(f"\nMRR before {sum(rr) / len(rr):.3f}, after {after.mrr:.3f}")
 
 
