@@ -593,6 +593,12 @@ def generate(cfg: Config, log=print) -> dict:
     if os.path.exists(manifest_path):
         m = json.load(open(manifest_path))
         if m.get("config") == dataclasses.asdict(cfg) | {"out": m["config"]["out"]}:
+            if m.get("parser_fingerprint") != parser_fingerprint() or m.get("passages") is None:
+                names = sorted(os.listdir(seeds_out))
+                m["passages"], m["jsonl_parser"] = write_jsonl(cfg, names, log)
+                m["parser_fingerprint"] = parser_fingerprint()
+                with open(manifest_path, "w", encoding="utf-8") as f:
+                    json.dump(m, f, ensure_ascii=False)
             log(f"corpus {cfg.out}: up to date ({m['files']} files, {m.get('passages')} passages)")
             return m
     os.makedirs(seeds_out, exist_ok=True)
@@ -625,31 +631,7 @@ def generate(cfg: Config, log=print) -> dict:
     t_gen = time.perf_counter() - t0
     log(f"  wrote {len(names)} files, {nbytes / 1e6:.1f} MB in {t_gen:.1f}s")
 
-    # the same passages as JSON lines, cut by renkei's own parser when it is importable
-    n_passages = None
-    parser = "none"
-    jsonl = os.path.join(cfg.out, "passages.jsonl")
-    if cfg.jsonl and renkei_parser() is not None:
-        paths = [os.path.join(seeds_out, n) for n in sorted(names)]
-        step = max(1, len(paths) // (cfg.workers * 8) or 1)
-        parts = [paths[k : k + step] for k in range(0, len(paths), step)]
-        n_passages = 0
-        with open(jsonl + ".tmp", "w", encoding="utf-8") as f:
-            if cfg.workers > 1:
-                with mp.get_context("fork").Pool(cfg.workers) as pool:
-                    for lines in pool.imap(_parse_chunk, parts):
-                        f.write("\n".join(lines) + ("\n" if lines else ""))
-                        n_passages += len(lines)
-            else:
-                for part in parts:
-                    lines = _parse_chunk(part)
-                    f.write("\n".join(lines) + ("\n" if lines else ""))
-                    n_passages += len(lines)
-        os.replace(jsonl + ".tmp", jsonl)
-        parser = getattr(renkei_parser(), "__qualname__", "renkei parser")
-        log(f"  parsed with renkei's parser: {n_passages} passages -> {jsonl}")
-    elif os.path.exists(jsonl):
-        os.unlink(jsonl)
+    n_passages, parser = write_jsonl(cfg, names, log)
 
     # vocabulary growth and the emitted words (for choosing queries)
     by_class: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -670,6 +652,7 @@ def generate(cfg: Config, log=print) -> dict:
         "bytes": nbytes,
         "passages": n_passages,
         "jsonl_parser": parser,
+        "parser_fingerprint": parser_fingerprint(),
         "distinct_words_by_class": {cls: len(v) for cls, v in by_class.items()},
         "distinct_words": sum(len(v) for v in by_class.values()),
         "lexicon": lex.sizes(),
@@ -680,6 +663,47 @@ def generate(cfg: Config, log=print) -> dict:
         json.dump(m, f, ensure_ascii=False)
     log(f"  {m['distinct_words']} distinct slot words; done in {m['seconds']}s")
     return m
+
+
+def parser_fingerprint() -> str:
+    """A hash of renkei's parser sources: passages.jsonl is re-cut when they change."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for pkg in ("indexer", "search"):
+        for path in sorted(glob.glob(os.path.join(REPO, pkg, "*.py"))):
+            h.update(path.encode())
+            h.update(open(path, "rb").read())
+    return h.hexdigest()[:16]
+
+
+def write_jsonl(cfg: Config, names: list[str], log=print) -> tuple[int | None, str]:
+    """OUT/passages.jsonl: the passages as renkei's own parser cuts them (if importable)."""
+    seeds_out = os.path.join(cfg.out, "seeds")
+    jsonl = os.path.join(cfg.out, "passages.jsonl")
+    if not (cfg.jsonl and renkei_parser() is not None):
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+        return None, "none"
+    t0 = time.perf_counter()
+    paths = [os.path.join(seeds_out, n) for n in sorted(names)]
+    step = max(1, len(paths) // (cfg.workers * 8) or 1)
+    parts = [paths[k : k + step] for k in range(0, len(paths), step)]
+    n_passages = 0
+    with open(jsonl + ".tmp", "w", encoding="utf-8") as f:
+        if cfg.workers > 1:
+            with mp.get_context("fork").Pool(cfg.workers) as pool:
+                for lines in pool.imap(_parse_chunk, parts):
+                    f.write("\n".join(lines) + ("\n" if lines else ""))
+                    n_passages += len(lines)
+        else:
+            for part in parts:
+                lines = _parse_chunk(part)
+                f.write("\n".join(lines) + ("\n" if lines else ""))
+                n_passages += len(lines)
+    os.replace(jsonl + ".tmp", jsonl)
+    log(f"  parsed with renkei's parser: {n_passages} passages -> {jsonl} ({time.perf_counter() - t0:.1f}s)")
+    return n_passages, "renkei indexer.parse"
 
 
 def main(argv=None) -> int:

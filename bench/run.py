@@ -1,0 +1,437 @@
+"""renkei against Groonga, side by side: one command.
+
+    python bench/run.py --sizes 10000,100000 [--groonga|--no-groonga] [--out bench/results]
+
+For every size: generate the corpus (``corpus.py``), pick the query mix (``queries.py``), measure
+the MeCab tokenization floor (``tokfloor.py``), build renkei's index with ``renkei index``, run the
+queries through ``search.api.Engine`` and over HTTP against ``renkei serve`` with 1, 8 and 32
+loopback clients (``loadgen.py``, and ``wrk`` as a cross-check when installed); then the same for
+Groonga (``groonga_side.py``) when ``groonga`` is on PATH. ``--profile`` adds cProfile/pyinstrument
+profiles of renkei's build and query paths at the smallest size. Results go to OUT/latest.json,
+OUT/latest.md and OUT/latest.png (``report.py``). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import corpus  # noqa: E402
+import groonga_side  # noqa: E402
+import loadgen  # noqa: E402
+import queries  # noqa: E402
+import renkei_side  # noqa: E402
+import tokfloor  # noqa: E402
+import wrkrun  # noqa: E402
+
+
+def log(*a) -> None:
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def du(path: str) -> int:
+    return groonga_side.du(path)
+
+
+def jsonl_bytes(path: str) -> tuple[int, int]:
+    n = b = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            n += 1
+            b += len(r.get("title", "").encode()) + len(r.get("text", "").encode())
+    return n, b
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "cores": os.cpu_count(), "platform": platform.platform()}
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        info["mem_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (OSError, ValueError):
+        pass
+    try:
+        import fugashi
+        import whoosh
+
+        info["fugashi"] = fugashi.__version__ if hasattr(fugashi, "__version__") else "?"
+        info["whoosh"] = ".".join(map(str, getattr(whoosh, "versiontuple", ()))) or "?"
+    except Exception:
+        pass
+    try:
+        from importlib.metadata import version
+
+        info["whoosh"] = version("Whoosh-Reloaded")
+        info["fugashi"] = version("fugashi")
+    except Exception:
+        pass
+    if groonga_side.available():
+        info["groonga"] = groonga_side.version().split(" [")[0]
+    if wrkrun.available():
+        info["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0][:60]
+    try:
+        info["renkei_commit"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "search", "indexer", "renkei", "web"],
+                               capture_output=True, text=True).stdout.strip()
+        info["renkei_tree"] = "with uncommitted changes" if dirty else "clean"
+    except OSError:
+        pass
+    return info
+
+
+# ------------------------------------------------------------------------------------------------
+# renkei
+
+
+def renkei_library(index_dir: str, mix: list[dict], passes: int) -> dict:
+    lib = renkei_side.Library(index_dir)
+    t0 = time.perf_counter()
+    first = lib.search(mix[0])
+    open_s = time.perf_counter() - t0
+    hits: dict[str, list[int]] = collections.defaultdict(list)
+    no_snippet = 0
+    for q in mix:  # warm-up pass: every query once (the LRU is smaller than the mix)
+        body = lib.search(q)
+        hits[q["type"]].append(int(body.get("total", 0)))
+        if body.get("hits") and not any(h.get("snippet") for h in body["hits"]):
+            no_snippet += 1
+    lat: dict[str, list[float]] = collections.defaultdict(list)
+    t_all = time.perf_counter()
+    for _ in range(passes):
+        for q in mix:
+            t0 = time.perf_counter()
+            lib.search(q)
+            lat[q["type"]].append(time.perf_counter() - t0)
+    wall = time.perf_counter() - t_all
+    every = [x for v in lat.values() for x in v]
+    cached = []
+    for q in mix[:7]:  # the same query twice in a row: the second is an LRU hit
+        lib.search(q)
+        t0 = time.perf_counter()
+        lib.search(q)
+        cached.append(time.perf_counter() - t0)
+    out = {
+        "open_and_first_query_s": open_s,
+        "passes": passes,
+        "queries": len(every),
+        "qps_one_thread": len(every) / wall,
+        "all": loadgen.summarize(every),
+        "by_type": {t: loadgen.summarize(v) for t, v in lat.items()},
+        "hits_median": {t: sorted(v)[len(v) // 2] for t, v in hits.items()},
+        "zero_hit_queries": {t: sum(1 for x in v if x == 0) for t, v in hits.items()},
+        "queries_with_hits_but_no_snippet": no_snippet,
+        "cache_hit": loadgen.summarize(cached),
+        "example_first_hit": (first.get("hits") or [{}])[0].get("snippet", "")[:200],
+    }
+    return out
+
+
+def http_sweep(base: str, pid: int | None, labeled: list[tuple[str, str]], clients: list[int], args, check,
+               trivial: str) -> dict:
+    out = {"trivial": {}, "mix": {}, "wrk": {}, "wrk_trivial": {}}
+    for c in clients:
+        r = loadgen.run(base, [("trivial", trivial)], clients=c, warmup=args.warmup / 2, duration=args.duration / 2,
+                        server_pid=pid)
+        out["trivial"][str(c)] = r.as_dict()
+        log(f"    trivial {trivial} c={c}: {r.rps:.0f} req/s p50 {r.p50_ms:.2f} ms; client CPU "
+            f"{r.client_cpu_pct:.0f}% of a core ({r.client_cpu_us_per_req:.0f} us/req), server {r.server_cpu_pct or 0:.0f}%")
+    for c in clients:
+        r = loadgen.run(base, labeled, clients=c, warmup=args.warmup, duration=args.duration, server_pid=pid,
+                        check=check)
+        out["mix"][str(c)] = r.as_dict()
+        log(f"    mix c={c}: {r.rps:.1f} req/s p50 {r.p50_ms:.2f} p95 {r.p95_ms:.2f} p99 {r.p99_ms:.2f} ms "
+            f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU")
+        if args.wrk and wrkrun.available():
+            w = wrkrun.run(base, [p for _l, p in labeled], c, args.duration)
+            out["wrk"][str(c)] = w
+            log(f"      wrk c={c}: {w['rps']:.1f} req/s p50 {w['p50_ms']:.2f} p99 {w['p99_ms']:.2f} ms errors {w['errors']}")
+    if args.wrk and wrkrun.available():
+        c = clients[len(clients) // 2]
+        out["wrk_trivial"][str(c)] = wrkrun.run(base, [trivial], c, args.duration / 2)
+    return out
+
+
+def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
+    labeled = [(q["type"], renkei_side.search_path(q)) for q in mix]
+    with renkei_side.Server(index_dir, free_port(), os.path.join(logdir, "renkei-serve.log"),
+                            workers=args.renkei_workers) as srv:
+        out = {"health": srv.health}
+        head = open(srv.log_path, encoding="utf-8", errors="replace").read(3000).splitlines()
+        out["server_log_head"] = [ln for ln in head if "GET /api" not in ln][:8]
+        out.update(http_sweep(srv.base, srv.pid, labeled, args.clients_list, args,
+                              lambda _l, b: renkei_side.has_snippet(b), "/api/health"))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Groonga
+
+
+def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
+    out: dict = {"version": groonga_side.version()}
+    db, norm = groonga_side.create_db(gdir)
+    out["normalizer"] = norm
+    out["tokenizer"] = "TokenMecab"
+    load_file = os.path.join(gdir, "load.grn")
+    n, nbytes = groonga_side.write_load_file(os.path.join(cdir, "passages.jsonl"), load_file)
+    out["load"] = groonga_side.load(db, load_file)
+    os.unlink(load_file)
+    os.unlink(load_file + ".out")
+    out["load"]["passages"] = n
+    out["load"]["text_bytes"] = nbytes
+    out["load"]["passages_per_s"] = n / out["load"]["seconds"]
+    out["load"]["mb_per_s"] = nbytes / 1e6 / out["load"]["seconds"]
+    out["db_bytes"] = du(gdir)
+    log(f"  groonga load: {n} passages in {out['load']['seconds']:.1f}s = {out['load']['passages_per_s']:.0f}/s, "
+        f"{out['load']['cores_used']:.2f} cores, peak RSS {out['load']['peak_rss_mb']:.0f} MB, db {out['db_bytes'] / 1e6:.0f} MB")
+    with groonga_side.Server(db) as srv:
+        out["server"] = {"threads": len(os.listdir(f"/proc/{srv.pid}/task")), "args": "groonga -s (defaults)"}
+        hits: dict[str, list[int]] = collections.defaultdict(list)
+        for q in mix:  # one sequential pass: hit counts, and a warm-up
+            d = srv.get(groonga_side.select_path(q) + "&cache=no")
+            hits[q["type"]].append(groonga_side.hits_of(d) or 0)
+        out["hits_median"] = {t: sorted(v)[len(v) // 2] for t, v in hits.items()}
+        out["zero_hit_queries"] = {t: sum(1 for x in v if x == 0) for t, v in hits.items()}
+        check = lambda _l, b: groonga_side.has_snippet(b)  # noqa: E731
+        labeled = [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix]
+        log("  groonga HTTP, with the same four facets (drilldowns) renkei computes:")
+        out["http"] = http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, check, "/d/status")
+        log("  groonga HTTP, plain select (snippets, no drilldown):")
+        plain = [(q["type"], groonga_side.select_path(q, facets=()) + "&cache=no") for q in mix]
+        a2 = argparse.Namespace(**{**vars(args), "wrk": False})
+        sweep = http_sweep(srv.base, srv.pid, plain, args.clients_list, a2, check, "/d/status")
+        out["http_plain"] = {"mix": sweep["mix"]}
+    shutil.rmtree(gdir, ignore_errors=True) if not args.keep else None
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# profiles
+
+
+def _area(path: str, name: str) -> str:
+    if "fugashi" in path or "fugashi" in name or "Tagger" in name:
+        return "MeCab (fugashi)"
+    if "/whoosh/" in path:
+        return "Whoosh"
+    for pkg in ("search", "indexer", "renkei", "web"):
+        if f"{REPO}/{pkg}/" in path:
+            return f"renkei {pkg}/"
+    if "charset_normalizer" in path:
+        return "charset_normalizer"
+    if path == "~":
+        if "pickle" in name or "marshal" in name:
+            return "pickle/marshal"
+        if "posix" in name or "io." in name or "write" in name or "read" in name:
+            return "I/O builtins"
+        return "other builtins"
+    return "Python stdlib/other"
+
+
+def summarize_profile(prof_path: str, top: int = 15) -> dict:
+    import pstats
+
+    st = pstats.Stats(prof_path)
+    total = st.total_tt
+    rows = []
+    areas: dict[str, float] = collections.defaultdict(float)
+    for (path, line, name), (_cc, nc, tt, ct, _callers) in st.stats.items():
+        short = path.replace(REPO + "/", "").replace(sys.prefix, "<py>")
+        label = f"{name} ({os.path.basename(path)}:{line})" if path != "~" else name
+        rows.append({"func": label, "file": short, "calls": nc, "tottime": tt, "cumtime": ct})
+        areas[_area(path, name)] += tt
+    by_tt = sorted(rows, key=lambda r: -r["tottime"])[:top]
+    own = [r for r in rows if r["file"].startswith(("search/", "indexer/", "renkei/", "web/"))]
+    by_ct = sorted(own, key=lambda r: -r["cumtime"])[:top]
+    for r in by_tt + by_ct:
+        r["tottime_share"] = r["tottime"] / total
+        r["cumtime_share"] = r["cumtime"] / total
+    return {"total_s": total, "top_self": by_tt, "top_cumulative_renkei": by_ct,
+            "areas": dict(sorted(((k, v / total) for k, v in areas.items()), key=lambda kv: -kv[1]))}
+
+
+def profile_renkei(cdir: str, mix: list[dict], work: str, outdir: str) -> dict:
+    res: dict = {}
+    idx = os.path.join(work, "profile-index")
+    shutil.rmtree(idx, ignore_errors=True)
+    prof = os.path.join(work, "build.prof")
+    args = [sys.executable, "-m", "cProfile", "-o", prof, "-m", "renkei", "index", "--seeds",
+            os.path.join(cdir, "seeds"), "--index", idx, "--procs", "1"]
+    t0 = time.perf_counter()
+    p = subprocess.run(args, cwd=REPO, env=renkei_side.env(), capture_output=True, text=True)
+    res["build_wall_s_under_cprofile"] = time.perf_counter() - t0
+    if p.returncode != 0:
+        res["build_error"] = (p.stderr or p.stdout)[-500:]
+    else:
+        res["build"] = summarize_profile(prof)
+    # query path: warm once, then profile one full pass of the (cache-missing) mix
+    import cProfile
+
+    lib = renkei_side.Library(idx)
+    for q in mix:
+        lib.search(q)
+    pr = cProfile.Profile()
+    pr.enable()
+    for q in mix:
+        lib.search(q)
+    pr.disable()
+    qprof = os.path.join(work, "query.prof")
+    pr.dump_stats(qprof)
+    res["query"] = summarize_profile(qprof)
+    try:
+        from pyinstrument import Profiler
+
+        pi = Profiler(interval=0.0005)
+        pi.start()
+        for q in mix:
+            lib.search(q)
+        pi.stop()
+        with open(os.path.join(outdir, "profile-query-pyinstrument.txt"), "w", encoding="utf-8") as f:
+            f.write(pi.output_text(unicode=True, color=False, show_all=False))
+        res["query_pyinstrument"] = "profile-query-pyinstrument.txt"
+    except ImportError:
+        pass
+    shutil.rmtree(idx, ignore_errors=True)
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def bench_size(n: int, args) -> dict:
+    work = args.work
+    cdir = os.path.join(work, f"corpus-{n}")
+    res: dict = {"size": n}
+    log(f"== {n} passages")
+    cfg = corpus.Config(n, os.path.abspath(cdir), seed=args.seed, workers=2)
+    m = corpus.generate(cfg, log=lambda *a: log(" ", *a))
+    jsonl = os.path.join(cdir, "passages.jsonl")
+    if not os.path.exists(jsonl):
+        raise SystemExit("renkei's parser (indexer.parse) is not importable: no passages.jsonl")
+    n_pass, text_bytes = jsonl_bytes(jsonl)
+    res["corpus"] = {k: m.get(k) for k in ("files", "files_by_format", "bytes", "distinct_words",
+                                           "distinct_words_by_class", "seconds", "jsonl_parser")}
+    res["corpus"]["passages"] = n_pass
+    res["corpus"]["text_bytes"] = text_bytes
+    mix = queries.interleave(queries.load_or_pick(cdir, args.per_type))
+    res["queries"] = {"distinct": len(mix), "per_type": args.per_type,
+                      "examples": {t: [q["q"] for q in mix if q["type"] == t][:3] for t in queries.TYPES}}
+    log(f"  {n_pass} passages, {text_bytes / 1e6:.1f} MB of text; {len(mix)} distinct queries")
+
+    if not args.no_floor:
+        fl = tokfloor.run(jsonl, limit=args.floor_limit)
+        res["floor"] = fl
+        log("  tokenization floor: " + ", ".join(f"{k} {v['passages_per_s']:.0f}/s"
+                                                   for k, v in fl.items() if isinstance(v, dict)))
+
+    ok, why = renkei_side.available()
+    if ok and not args.no_renkei:
+        rk: dict = {}
+        idx = os.path.join(work, f"index-{n}")
+        shutil.rmtree(idx, ignore_errors=True)
+        b = renkei_side.build(os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"),
+                              procs=args.renkei_procs)
+        b["index_bytes"] = du(idx)
+        b["passages"] = b.get("passages") or n_pass
+        b["passages_per_s"] = b["passages"] / b["seconds"]
+        b["mb_per_s"] = text_bytes / 1e6 / b["seconds"]
+        rk["build"] = b
+        log(f"  renkei index: {b['passages']} passages in {b['seconds']:.1f}s = {b['passages_per_s']:.0f}/s, "
+            f"{b['cores_used']:.2f} cores, peak RSS {b['peak_rss_mb']:.0f} MB (tree {b['peak_tree_rss_mb']:.0f} MB), "
+            f"index {b['index_bytes'] / 1e6:.0f} MB; {b['summary'][:120]}")
+        passes = args.lib_passes if args.lib_passes else (3 if n <= 20000 else 2 if n <= 200000 else 1)
+        rk["library"] = renkei_library(idx, mix, passes)
+        lb = rk["library"]
+        log(f"  renkei library: p50 {lb['all']['p50_ms']:.1f} p95 {lb['all']['p95_ms']:.1f} p99 {lb['all']['p99_ms']:.1f} ms; "
+            + ", ".join(f"{t} {v['p50_ms']:.1f}" for t, v in lb["by_type"].items()))
+        log("  renkei HTTP:")
+        rk["http"] = renkei_http(idx, mix, args, work)
+        res["renkei"] = rk
+        if not args.keep:
+            shutil.rmtree(idx, ignore_errors=True)
+    else:
+        res["renkei"] = {"skipped": why or "--no-renkei"}
+        log(f"  renkei skipped: {why or '--no-renkei'}")
+
+    if args.groonga and groonga_side.available():
+        res["groonga"] = groonga_all(cdir, mix, args, os.path.join(work, f"groonga-{n}"))
+    else:
+        res["groonga"] = {"skipped": "groonga not on PATH" if args.groonga else "--no-groonga"}
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000", help="comma-separated passage counts (10000,100000,1000000)")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--groonga", dest="groonga", action="store_true", default=True,
+                   help="also benchmark Groonga when it is on PATH (default)")
+    g.add_argument("--no-groonga", dest="groonga", action="store_false")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--work", default=os.path.join(HERE, "work"), help="corpora, indexes, databases (not in git)")
+    ap.add_argument("--clients", default="1,8,32")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per HTTP run")
+    ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each HTTP run")
+    ap.add_argument("--per-type", type=int, default=40, help="variants per query type (7 types)")
+    ap.add_argument("--lib-passes", type=int, default=0, help="passes over the mix through the library (0: by size)")
+    ap.add_argument("--floor-limit", type=int, default=20000, help="passages tokenized for the MeCab floor")
+    ap.add_argument("--renkei-procs", type=int, default=None, help="renkei index --procs (default: renkei's)")
+    ap.add_argument("--renkei-workers", type=int, default=None, help="renkei serve --workers (default: renkei's)")
+    ap.add_argument("--seed", type=int, default=corpus.Config.seed)
+    ap.add_argument("--profile", action="store_true", help="profile renkei's build and query paths at the smallest size")
+    ap.add_argument("--no-wrk", dest="wrk", action="store_false", help="skip the wrk cross-check")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--no-renkei", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep indexes and Groonga databases under --work")
+    args = ap.parse_args(argv)
+    args.clients_list = [int(c) for c in args.clients.split(",") if c]
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.work, exist_ok=True)
+    started = time.time()
+    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
+               "args": {k: v for k, v in vars(args).items()}, "sizes": []}
+    out_json = os.path.join(args.out, "latest.json")
+    for n in sizes:
+        results["sizes"].append(bench_size(n, args))
+        results["seconds"] = round(time.time() - started, 1)
+        json.dump(results, open(out_json, "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+    if args.profile and renkei_side.available()[0]:
+        n = min(sizes)
+        cdir = os.path.join(args.work, f"corpus-{n}")
+        log(f"== profiling renkei at {n} passages")
+        mix = queries.interleave(queries.load_or_pick(cdir, args.per_type))
+        results["profile"] = {"size": n, **profile_renkei(cdir, mix, args.work, args.out)}
+    results["seconds"] = round(time.time() - started, 1)
+    json.dump(results, open(out_json, "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+    import report
+
+    report.write(results, args.out)
+    log(f"done in {results['seconds']:.0f}s: {args.out}/latest.md, latest.png, latest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
