@@ -12,13 +12,13 @@ from collections import Counter, OrderedDict
 from pathlib import Path
 
 from search import store
+from search.backend import collectors, sorting
 from search.backend import query as wq
-from search.backend import sorting
 from search.errors import InvalidParameter, NotFound, QueryTooLong
 from search.lowering import KINDS, Lowered, filter_query, lower
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
 from search.schema import facet_values
-from search.snippets import snippet, spans_in_doc
+from search.snippets import snippet, spans_in_docs
 
 MAX_SIZE = 100
 MAX_WINDOW = 10000  # deepest hit a page may reach, as Elasticsearch's max_result_window
@@ -49,6 +49,23 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         raise InvalidParameter(f"{name} must be {bound}, not {number}", param=name)
     return number
+
+
+class _Recording(collectors.WrappingCollector):
+    """Passes every match to the wrapped collector and keeps its document number.
+
+    One pass over the matches then gives both the ranked page and the full match set that
+    the total and the facet counts need; the wrapped collector must therefore visit every
+    match (no block-quality skipping, no matcher replacement).
+    """
+
+    def prepare(self, top_searcher, q, context) -> None:
+        super().prepare(top_searcher, q, context)
+        self.matched: list[int] = []
+
+    def collect(self, sub_docnum: int):
+        self.matched.append(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
 
 
 class _Local(threading.local):
@@ -149,7 +166,8 @@ class Engine:
             lowered = lower(parsed.root, bigrams=True)
             ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
         total = len(matched)
-        hits = [self._hit(searcher, docnum, score, lowered) for docnum, score in ranked]
+        spans = spans_in_docs(searcher, [d for d, _ in ranked], lowered.highlights)
+        hits = [self._hit(searcher, docnum, score, spans[docnum]) for docnum, score in ranked]
         body = {
             "ok": True,
             "query": q,
@@ -181,29 +199,29 @@ class Engine:
         return body
 
     def _run(self, searcher, lowered: Lowered, param_filter, page: int, size: int, sort: str):
-        """The page's (docnum, score) pairs and every matching docnum (for total and facets)."""
+        """The page's (docnum, score) pairs and every matching docnum, in one pass over the matches."""
         q = lowered.query if lowered.query is not None else wq.NullQuery
         if param_filter is not None:
             q = wq.And([q, param_filter])
-        matched = list(searcher.docs_for_query(q))
         limit = page * size
-        if not matched:
-            return [], matched
         if sort == "date":
             sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
-            results = searcher.search(q, limit=limit, sortedby=sortedby)
-            ranked = [(docnum, None) for _, docnum in results.top_n]
+            collector = _Recording(collectors.SortingCollector(sortedby, limit=limit))
         else:
-            results = searcher.search(q, limit=limit)
-            order = searcher.reader().column_reader("order")
+            collector = _Recording(collectors.TopCollector(limit=limit, usequality=False, replace=0))
+        searcher.search_with_collector(q, collector)
+        top = collector.results().top_n
+        if sort == "date":
+            ranked = [(docnum, None) for _, docnum in top]
+        else:
             # Equal scores fall back to document order, so ties list the same way every time.
-            ranked = sorted(((d, s) for s, d in results.top_n), key=lambda p: (-round(p[1], 9), order[p[0]]))
-        return ranked[(page - 1) * size : limit], matched
+            order = searcher.reader().column_reader("order")
+            ranked = sorted(((d, s) for s, d in top), key=lambda p: (-round(p[1], 9), order[p[0]]))
+        return ranked[(page - 1) * size : limit], collector.matched
 
-    def _hit(self, searcher, docnum: int, score: float | None, lowered: Lowered) -> dict:
+    def _hit(self, searcher, docnum: int, score: float | None, spans: list) -> dict:
         stored = searcher.stored_fields(docnum)
         payload = stored["payload"]
-        spans = spans_in_doc(searcher, docnum, lowered.highlights)
         return {
             "id": stored["id"],
             "score": None if score is None else round(float(score), 4),
@@ -256,11 +274,9 @@ class Engine:
         order = searcher.reader().column_reader("order")
         siblings = sorted(searcher.docs_for_query(wq.Term("doc_id", stored["doc_id"])), key=order.__getitem__)
         at = siblings.index(docnum)
-        items = []
-        for sibling in siblings[max(0, at - neighbours) : at + neighbours + 1]:
-            fields = searcher.stored_fields(sibling)
-            spans = spans_in_doc(searcher, sibling, lowered.highlights) if lowered else []
-            items.append(self._passage_body(fields, spans))
+        shown = siblings[max(0, at - neighbours) : at + neighbours + 1]
+        spans = spans_in_docs(searcher, shown, lowered.highlights) if lowered else {}
+        items = [self._passage_body(searcher.stored_fields(d), spans.get(d, [])) for d in shown]
         current = next(i for i in items if i["id"] == pid)
         before = [i for i in items if i["ordinal"] < current["ordinal"]]
         after = [i for i in items if i["ordinal"] > current["ordinal"]]

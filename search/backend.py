@@ -6,7 +6,7 @@ change of fork, or of a moved name inside one, touches this file alone.
 
 from __future__ import annotations
 
-from whoosh import columns, fields, formats, index, query, sorting
+from whoosh import collectors, columns, fields, formats, index, query, sorting
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
@@ -22,6 +22,7 @@ __all__ = [
     "LockError",
     "Token",
     "Tokenizer",
+    "collectors",
     "columns",
     "fields",
     "formats",

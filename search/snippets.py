@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 Span = tuple[int, int]
+Occurrence = tuple[int, int, int]  # position, start character, end character
 
 MAX_FRAGMENTS = 3
 FRAGMENT_CHARS = 120
@@ -20,43 +21,64 @@ _SENTENCE_END_RE = re.compile(r"[。！？!?]+|\n")
 _GLUE_RE = re.compile(r"^[\s.．・\-－‐/／]{0,1}$")
 
 
-def spans_in_doc(searcher, docnum: int, sequences: Iterable[tuple[str, Sequence[str]]]) -> list[Span]:
-    """Character spans in the stored text where the query's term sequences occur.
+def spans_in_docs(
+    searcher, docnums: Iterable[int], sequences: Iterable[tuple[str, Sequence[str]]]
+) -> dict[int, list[Span]]:
+    """Character spans, per document, where the query's term sequences occur in the stored text.
 
     A sequence of several terms (one written word, or a quoted phrase) is marked only where
-    its terms stand at consecutive positions.
+    its terms stand at consecutive positions. Each term's postings are read once for all the
+    documents, moving forward through them in document order.
     """
-    spans: list[Span] = []
-    cache: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    wanted = sorted(set(docnums))
+    sequences = [(f, tuple(t)) for f, t in sequences if t]
+    occurrences: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
     for fieldname, terms in sequences:
-        if not terms:
-            continue
-        occurrences = [_occurrences(searcher, docnum, fieldname, t, cache) for t in terms]
-        if any(not occ for occ in occurrences):
-            continue
-        if len(terms) == 1:
-            spans.extend((s, e) for _, s, e in occurrences[0])
-            continue
-        later = [{pos: (s, e) for pos, s, e in occ} for occ in occurrences[1:]]
-        for pos, start, _ in occurrences[0]:
-            ends = [step.get(pos + i + 1) for i, step in enumerate(later)]
-            if all(ends):
-                spans.append((start, ends[-1][1]))
-    return merge_spans(spans)
+        for term in terms:
+            if (fieldname, term) not in occurrences:
+                occurrences[(fieldname, term)] = _postings(searcher, fieldname, term, wanted)
+    out: dict[int, list[Span]] = {}
+    for docnum in wanted:
+        spans: list[Span] = []
+        for fieldname, terms in sequences:
+            per_term = [occurrences[(fieldname, t)].get(docnum) for t in terms]
+            if not all(per_term):
+                continue
+            if len(terms) == 1:
+                spans.extend((s, e) for _, s, e in per_term[0])
+                continue
+            later = [{pos: (s, e) for pos, s, e in occ} for occ in per_term[1:]]
+            for pos, start, _ in per_term[0]:
+                ends = [step.get(pos + i + 1) for i, step in enumerate(later)]
+                if all(ends):
+                    spans.append((start, ends[-1][1]))
+        out[docnum] = merge_spans(spans)
+    return out
 
 
-def _occurrences(searcher, docnum, fieldname, term, cache) -> list[tuple[int, int, int]]:
-    key = (fieldname, term)
-    if key not in cache:
-        cache[key] = []
-        try:
-            matcher = searcher.postings(fieldname, term)
-        except Exception:  # TermNotFound: nothing to mark for this term
-            return cache[key]
-        matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
-            cache[key] = list(matcher.value_as("characters"))
-    return cache[key]
+def spans_in_doc(searcher, docnum: int, sequences: Iterable[tuple[str, Sequence[str]]]) -> list[Span]:
+    """:func:`spans_in_docs` for one document."""
+    return spans_in_docs(searcher, [docnum], sequences)[docnum]
+
+
+def _postings(
+    searcher, fieldname: str, term: str, wanted: list[int]
+) -> dict[int, list[tuple[int, int, int]]]:
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    try:
+        matcher = searcher.postings(fieldname, term)
+    except Exception:  # TermNotFound: nothing to mark for this term
+        return found
+    for docnum in wanted:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                break
+        if matcher.id() == docnum:
+            found[docnum] = list(matcher.value_as("characters"))
+    return found
 
 
 def merge_spans(spans: Iterable[Span], text: str | None = None) -> list[Span]:
