@@ -128,10 +128,10 @@ class Lexicon:
 
     def reading(self, cls: str, word: str) -> str:
         wc = self.classes[cls]
-        try:
-            return wc.readings[wc.words.index(word)]
-        except ValueError:
-            return ""
+        if not hasattr(wc, "_pos"):
+            wc._pos = {w: i for i, w in enumerate(wc.words)}
+        i = wc._pos.get(word)
+        return wc.readings[i] if i is not None else ""
 
 
 if __name__ == "__main__":  # a quick look: python bench/lexicon.py

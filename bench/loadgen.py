@@ -144,7 +144,8 @@ def _parse_head(head: bytes) -> tuple[int, int | None, bool]:
 
 
 def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, duration: float,
-         max_requests: int, server_pid: int | None, check=None) -> Result:
+         max_requests: int, server_pid: int | None, check=None, min_requests: int = 0,
+         max_duration: float | None = None) -> Result:
     """One thread, one epoll loop, non-blocking sockets: the least client CPU per request."""
     u = urllib.parse.urlsplit(base)
     host, port = u.hostname, u.port or 80
@@ -166,6 +167,7 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
     t_start = perf()
     t_measure = t_start + warmup
     t_end = t_measure + duration
+    t_cap = t_measure + max(duration, max_duration or duration)
     proc = _Proc(server_pid)
     cpu0 = srv0 = None
     w0 = t_measure
@@ -210,7 +212,7 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
 
     def finish(c: _Client, ok: bool, body: bytes, t1: float) -> None:
         nonlocal nbytes, errors
-        if measuring and t1 <= t_end:
+        if measuring and c.t0 >= w0 and t1 <= end[0]:
             lat.append(t1 - c.t0)
             labels.setdefault(c.label, []).append(t1 - c.t0)
             nbytes += len(body)
@@ -218,6 +220,7 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
             if not ok or c.status != 200 or (check is not None and not check(c.label, body)):
                 errors += 1
 
+    end = [t_end]  # extended up to t_cap while fewer than min_requests were measured
     active = set()
     for k in range(clients):
         c = _Client(k)
@@ -286,18 +289,20 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
                     finish(c, False, b"", t1)
                     done = True
             if done:
-                if t1 >= t_end or len(lat) >= max_requests:
+                if t1 >= end[0] and len(lat) < min_requests and t1 < t_cap:
+                    end[0] = min(t_cap, t1 + 0.5)
+                if t1 >= end[0] or len(lat) >= max_requests:
                     drop(c)
                     active.discard(c)
                 else:
                     start(c)
-        if now > t_end + 30:  # a server that stopped answering: give up on what is in flight
+        if now > end[0] + 30:  # a server that stopped answering: give up on what is in flight
             for c in list(active):
                 drop(c)
                 errors += 1
             active.clear()
     sel.close()
-    wall = min(perf(), t_end) - w0
+    wall = min(perf(), end[0]) - w0
     cpu = time.process_time() - (cpu0 if cpu0 is not None else 0.0)
     srv1 = proc.cpu()
     res.requests = len(lat)
@@ -319,11 +324,17 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
 
 
 def run(base: str, paths, clients: int = 1, warmup: float = 1.0, duration: float = 5.0,
-        max_requests: int = 1_000_000, server_pid: int | None = None, check=None) -> Result:
-    """``paths``: list of (label, path-with-query) tuples, sent round-robin."""
+        max_requests: int = 1_000_000, server_pid: int | None = None, check=None, min_requests: int = 0,
+        max_duration: float | None = None) -> Result:
+    """``paths``: list of (label, path-with-query) tuples, sent round-robin.
+
+    The measured window lasts ``duration`` seconds, longer (up to ``max_duration``) while fewer
+    than ``min_requests`` answers were measured, so slow servers still give usable percentiles.
+    """
     if paths and isinstance(paths[0], str):
         paths = [("", p) for p in paths]
-    return _run(base, list(paths), clients, warmup, duration, max_requests, server_pid, check)
+    return _run(base, list(paths), clients, warmup, duration, max_requests, server_pid, check,
+                min_requests, max_duration)
 
 
 def main(argv=None) -> int:

@@ -105,25 +105,35 @@ def machine() -> dict:
 # renkei
 
 
-def renkei_library(index_dir: str, mix: list[dict], passes: int) -> dict:
+def renkei_library(index_dir: str, mix: list[dict], min_s: float, max_s: float) -> dict:
+    """``Engine.search`` over the mix, cyclically: at least one full pass and ``min_s`` seconds,
+    at most ``max_s`` seconds (stopping at a whole round of the seven types)."""
     lib = renkei_side.Library(index_dir)
     t0 = time.perf_counter()
     first = lib.search(mix[0])
     open_s = time.perf_counter() - t0
+    for q in mix[1:14]:  # warm-up: two rounds of the seven types
+        lib.search(q)
     hits: dict[str, list[int]] = collections.defaultdict(list)
     no_snippet = 0
-    for q in mix:  # warm-up pass: every query once (the LRU is smaller than the mix)
-        body = lib.search(q)
-        hits[q["type"]].append(int(body.get("total", 0)))
-        if body.get("hits") and not any(h.get("snippet") for h in body["hits"]):
-            no_snippet += 1
     lat: dict[str, list[float]] = collections.defaultdict(list)
     t_all = time.perf_counter()
-    for _ in range(passes):
-        for q in mix:
-            t0 = time.perf_counter()
-            lib.search(q)
-            lat[q["type"]].append(time.perf_counter() - t0)
+    i = 14
+    n = 0
+    while True:
+        q = mix[i % len(mix)]
+        t0 = time.perf_counter()
+        body = lib.search(q)
+        lat[q["type"]].append(time.perf_counter() - t0)
+        if n < len(mix):  # first encounter of each query: its hit count
+            hits[q["type"]].append(int(body.get("total", 0)))
+            if body.get("hits") and not any(h.get("snippet") for h in body["hits"]):
+                no_snippet += 1
+        i += 1
+        n += 1
+        el = time.perf_counter() - t_all
+        if n % 7 == 0 and ((n >= len(mix) and el >= min_s) or el >= max_s):
+            break
     wall = time.perf_counter() - t_all
     every = [x for v in lat.values() for x in v]
     cached = []
@@ -132,10 +142,10 @@ def renkei_library(index_dir: str, mix: list[dict], passes: int) -> dict:
         t0 = time.perf_counter()
         lib.search(q)
         cached.append(time.perf_counter() - t0)
-    out = {
+    return {
         "open_and_first_query_s": open_s,
-        "passes": passes,
         "queries": len(every),
+        "distinct_queries_timed": min(len(every), len(mix)),
         "qps_one_thread": len(every) / wall,
         "all": loadgen.summarize(every),
         "by_type": {t: loadgen.summarize(v) for t, v in lat.items()},
@@ -145,7 +155,6 @@ def renkei_library(index_dir: str, mix: list[dict], passes: int) -> dict:
         "cache_hit": loadgen.summarize(cached),
         "example_first_hit": (first.get("hits") or [{}])[0].get("snippet", "")[:200],
     }
-    return out
 
 
 def http_sweep(base: str, pid: int | None, labeled: list[tuple[str, str]], clients: list[int], args, check,
@@ -159,7 +168,7 @@ def http_sweep(base: str, pid: int | None, labeled: list[tuple[str, str]], clien
             f"{r.client_cpu_pct:.0f}% of a core ({r.client_cpu_us_per_req:.0f} us/req), server {r.server_cpu_pct or 0:.0f}%")
     for c in clients:
         r = loadgen.run(base, labeled, clients=c, warmup=args.warmup, duration=args.duration, server_pid=pid,
-                        check=check)
+                        check=check, min_requests=args.min_requests, max_duration=args.max_duration)
         out["mix"][str(c)] = r.as_dict()
         log(f"    mix c={c}: {r.rps:.1f} req/s p50 {r.p50_ms:.2f} p95 {r.p95_ms:.2f} p99 {r.p99_ms:.2f} ms "
             f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU")
@@ -197,8 +206,6 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
     load_file = os.path.join(gdir, "load.grn")
     n, nbytes = groonga_side.write_load_file(os.path.join(cdir, "passages.jsonl"), load_file)
     out["load"] = groonga_side.load(db, load_file)
-    os.unlink(load_file)
-    os.unlink(load_file + ".out")
     out["load"]["passages"] = n
     out["load"]["text_bytes"] = nbytes
     out["load"]["passages_per_s"] = n / out["load"]["seconds"]
@@ -206,6 +213,22 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
     out["db_bytes"] = du(gdir)
     log(f"  groonga load: {n} passages in {out['load']['seconds']:.1f}s = {out['load']['passages_per_s']:.0f}/s, "
         f"{out['load']['cores_used']:.2f} cores, peak RSS {out['load']['peak_rss_mb']:.0f} MB, db {out['db_bytes'] / 1e6:.0f} MB")
+    # the bulk-load variant: data first, then the index column built in one go (static construction)
+    off_dir = gdir + "-offline"
+    db2, _ = groonga_side.create_db(off_dir, with_index=False)
+    ld = groonga_side.load(db2, load_file)
+    ix = groonga_side.build_index_offline(db2, off_dir)
+    secs = ld["seconds"] + ix["seconds"]
+    cpu = ld["cpu_seconds"] + ix["cpu_seconds"]
+    out["load_offline"] = {"load_seconds": ld["seconds"], "index_seconds": ix["seconds"], "seconds": secs,
+                           "cpu_seconds": cpu, "cores_used": cpu / secs, "passages_per_s": n / secs,
+                           "mb_per_s": nbytes / 1e6 / secs, "peak_rss_mb": max(ld["peak_rss_mb"], ix["peak_rss_mb"]),
+                           "db_bytes": du(off_dir)}
+    shutil.rmtree(off_dir, ignore_errors=True)
+    os.unlink(load_file)
+    os.unlink(load_file + ".out")
+    log(f"  groonga load without index, then offline index build: {secs:.1f}s = {n / secs:.0f}/s "
+        f"(load {ld['seconds']:.1f}s, index {ix['seconds']:.1f}s, {cpu / secs:.2f} cores)")
     with groonga_side.Server(db) as srv:
         out["server"] = {"threads": len(os.listdir(f"/proc/{srv.pid}/task")), "args": "groonga -s (defaults)"}
         hits: dict[str, list[int]] = collections.defaultdict(list)
@@ -361,8 +384,7 @@ def bench_size(n: int, args) -> dict:
         log(f"  renkei index: {b['passages']} passages in {b['seconds']:.1f}s = {b['passages_per_s']:.0f}/s, "
             f"{b['cores_used']:.2f} cores, peak RSS {b['peak_rss_mb']:.0f} MB (tree {b['peak_tree_rss_mb']:.0f} MB), "
             f"index {b['index_bytes'] / 1e6:.0f} MB; {b['summary'][:120]}")
-        passes = args.lib_passes if args.lib_passes else (3 if n <= 20000 else 2 if n <= 200000 else 1)
-        rk["library"] = renkei_library(idx, mix, passes)
+        rk["library"] = renkei_library(idx, mix, args.lib_min, args.lib_max)
         lb = rk["library"]
         log(f"  renkei library: p50 {lb['all']['p50_ms']:.1f} p95 {lb['all']['p95_ms']:.1f} p99 {lb['all']['p99_ms']:.1f} ms; "
             + ", ".join(f"{t} {v['p50_ms']:.1f}" for t, v in lb["by_type"].items()))
@@ -395,7 +417,12 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per HTTP run")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each HTTP run")
     ap.add_argument("--per-type", type=int, default=40, help="variants per query type (7 types)")
-    ap.add_argument("--lib-passes", type=int, default=0, help="passes over the mix through the library (0: by size)")
+    ap.add_argument("--lib-min", type=float, default=30.0,
+                    help="library timing: at least one pass over the mix and this many seconds")
+    ap.add_argument("--lib-max", type=float, default=180.0, help="library timing: at most this many seconds")
+    ap.add_argument("--min-requests", type=int, default=150,
+                    help="HTTP: extend a run past --duration until this many answers (up to --max-duration)")
+    ap.add_argument("--max-duration", type=float, default=60.0)
     ap.add_argument("--floor-limit", type=int, default=20000, help="passages tokenized for the MeCab floor")
     ap.add_argument("--renkei-procs", type=int, default=None, help="renkei index --procs (default: renkei's)")
     ap.add_argument("--renkei-workers", type=int, default=None, help="renkei serve --workers (default: renkei's)")
