@@ -69,7 +69,8 @@ def test_each_server_serves_and_logs(server, seed_index, tmp_path):
     assert re.search(r"GET /api/search\?q= 400 \d+\.\dms", log)
 
 
-def test_rebuild_while_serving_is_picked_up(seeds_dir, tmp_path):
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_rebuild_while_serving_is_picked_up(server, seeds_dir, tmp_path):
     """A rebuild switches the served index under a running server; requests never fail."""
     from indexer.build import build
 
@@ -77,7 +78,7 @@ def test_rebuild_while_serving_is_picked_up(seeds_dir, tmp_path):
     shutil.copytree(seeds_dir, seeds)
     index = tmp_path / "index"
     build(seeds, index)
-    live = start_server(index, tmp_path / "server.log")
+    live = start_server(index, tmp_path / "server.log", server=server, workers=2)
     target = "/api/search?q=%E3%81%BD%E3%82%93%E3%81%BD%E3%81%93%E7%8B%B8"  # ぽんぽこ狸
     try:
         _, before = get_json(live, "/api/health")
