@@ -295,6 +295,81 @@ class ReadingCompoundFilter(Filter):
                 yield out
 
 
+MAX_COMPOUND = 3  # parts of a noun compound also indexed as one term
+
+
+def _joinable(t: Token) -> bool:
+    m = t.morph
+    return not t.stopped and m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
+
+
+class CompoundFilter(Filter):
+    """Index mode: after each noun or affix, also give the joined terms of it and the next
+    one or two that touch it in the text, at its position. A query word made of such a run
+    (図書館 = 図書 + 館) is then one term lookup instead of a phrase check of positions.
+
+    >>> [(t.text, t.pos) for t in surface_analyzer()("県立図書館へ", positions=True)]
+    [('県立', 0), ('県立図書', 0), ('県立図書館', 0), ('図書', 1), ('図書館', 1), ('館', 2)]
+    >>> [t.text for t in surface_analyzer()("県立図書館", mode="query")]
+    ['県立', '図書', '館']
+    """
+
+    is_morph = True
+
+    def __init__(self, max_parts: int = MAX_COMPOUND) -> None:
+        self.max_parts = max_parts
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        run: list[tuple[str, int, int, int, Morph]] = []
+        out: Token | None = None
+        for t in tokens:
+            if t.mode == "query":
+                yield t
+                continue
+            joinable = _joinable(t)
+            if run and not (joinable and run[-1][4].end == t.morph.start):
+                yield from self._flush(run, out)
+                run = []
+            if joinable:
+                if out is None:
+                    out = t.copy()
+                d = t.__dict__
+                run.append((t.text, d.get("pos", 0), d.get("startchar", 0), d.get("endchar", 0), t.morph))
+            else:
+                yield t
+        if run:
+            yield from self._flush(run, out)
+
+    def _flush(self, run: list[tuple[str, int, int, int, Morph]], out: Any) -> Iterator[Token]:
+        n = len(run)
+        for i, (text, pos, startchar, endchar, morph) in enumerate(run):
+            out.morph, out.pos, out.startchar, out.endchar, out.text = morph, pos, startchar, endchar, text
+            yield out
+            joined = text
+            for j in range(i + 1, min(n, i + self.max_parts)):
+                joined += run[j][0]
+                out.text, out.endchar = joined, run[j][3]
+                yield out
+
+
+def compound_term(analyzer: Any, text: str, max_parts: int = MAX_COMPOUND) -> str | None:
+    """The single indexed term of a query word that is a short noun compound, else None.
+
+    >>> compound_term(surface_analyzer(), "図書館"), compound_term(surface_analyzer(), "観光の振興")
+    ('図書館', None)
+    """
+    parts: list[tuple[str, Morph]] = []
+    for t in analyzer(text, mode="query"):
+        if not _joinable(t):
+            return None
+        parts.append((t.text, t.morph))
+    if not 2 <= len(parts) <= max_parts:
+        return None
+    if any(a[1].end != b[1].start for a, b in zip(parts, parts[1:], strict=False)):
+        return None
+    return "".join(p for p, _ in parts)
+
+
 class BigramTokenizer(Tokenizer):
     """Character bigrams of the normalized text within runs of word characters (a one-character
     run gives a unigram); a fallback field for strings MeCab does not know.
@@ -349,7 +424,14 @@ def surface_analyzer() -> Any:
     >>> [t.text for t in surface_analyzer()("サポーターの人々がＰＭ２．５を測定した")]
     ['サポータ', '人人', 'pm', '2', '5', '測定']
     """
-    return MecabTokenizer() | LowercaseFilter() | PosStopFilter() | LongVowelFilter() | IterationMarkFilter()
+    return (
+        MecabTokenizer()
+        | LowercaseFilter()
+        | PosStopFilter()
+        | LongVowelFilter()
+        | IterationMarkFilter()
+        | CompoundFilter()
+    )
 
 
 def base_analyzer() -> Any:
@@ -365,6 +447,7 @@ def base_analyzer() -> Any:
         | PosStopFilter()
         | LongVowelFilter()
         | IterationMarkFilter()
+        | CompoundFilter()
     )
 
 

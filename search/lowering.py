@@ -14,6 +14,7 @@ from search.analysis import (
     analyze_query_word,
     base_analyzer,
     bigram_analyzer,
+    compound_term,
     reading_analyzer,
     surface_analyzer,
 )
@@ -83,6 +84,10 @@ class _Lowerer:
     def word(self, text: str, *, phrase: bool, negated: bool) -> wq.Query | None:
         a = self._analyzers
         surface, base = _terms(a["surface"], text), _terms(a["base"], text)
+        # A short noun compound is indexed whole as well: one term instead of a phrase.
+        whole = compound_term(a["surface"], text), compound_term(a["base"], text)
+        surface = (whole[0],) if whole[0] else surface
+        base = (whole[1],) if whole[1] else base
         # Readings widen recall to homophones: only a word typed in kana asks for them.
         reading = _terms(a["reading"], text) if not phrase and is_kana(normalize_text(text)) else ()
         bigram = _terms(a["bigram"], text)

@@ -74,7 +74,8 @@ def test_every_analyzer_gives_offsets_into_the_original(text):
                 assert slice_matches(text[t.startchar : t.endchar], t.text)
             else:
                 m = t.morph
-                assert (m.start, m.end) == (t.startchar, t.endchar) or name == "reading"
+                # Compound terms (surface, base) and joined readings run on past their first morpheme.
+                assert t.startchar == m.start and t.endchar >= m.end
                 assert slice_matches(text[m.start : m.end], m.surface_norm)
 
 
@@ -88,7 +89,8 @@ def test_offsets_on_text_with_spaces_and_expansions():
 
 def test_start_char_and_start_pos_are_honoured():
     toks = surface_analyzer()("福岡市", positions=True, chars=True, start_pos=10, start_char=100)
-    assert [(t.pos, t.startchar, t.endchar) for t in toks] == [(10, 100, 102), (11, 102, 103)]
+    # 福岡, the compound 福岡市 at the same position, 市
+    assert [(t.pos, t.startchar, t.endchar) for t in toks] == [(10, 100, 102), (10, 100, 103), (11, 102, 103)]
 
 
 # --- equivalences ---------------------------------------------------------------------------------
@@ -119,7 +121,8 @@ def test_base_equivalences(spellings):
 
 def test_positions_are_renumbered_after_stop_words():
     for text in ("観光の振興", "観光振興", "観光を、振興"):
-        assert [(t, p) for t, p, _, _ in tokens(surface_analyzer, text)] == [("観光", 0), ("振興", 1)]
+        parts = [(t, p) for t, p, _, _ in tokens(surface_analyzer, text) if t != "観光振興"]
+        assert parts == [("観光", 0), ("振興", 1)]
 
 
 def test_iteration_marks_are_spelled_out():
