@@ -85,6 +85,23 @@ def test_passage_with_neighbours_and_highlights(client):
     assert plain["passage"]["highlights"] == []
 
 
+def test_passage_neighbours_parameter(client):
+    hit = client.get("/api/search?q=消防").get_json()["hits"][0]
+    none = client.get(f"/api/passages/{hit['id']}?neighbours=0").get_json()
+    assert none["before"] == [] and none["after"] == []
+    wide = client.get(f"/api/passages/{hit['id']}?neighbours=10").get_json()
+    assert len(wide["before"]) + len(wide["after"]) > 4
+
+
+def test_api_doctests():
+    import doctest
+
+    import web.api
+
+    failures, tested = doctest.testmod(web.api)
+    assert tested > 0 and failures == 0
+
+
 def test_health(client, engine):
     body = client.get("/api/health").get_json()
     assert body["ok"] is True and body["passages"] > 0

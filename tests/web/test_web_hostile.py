@@ -43,7 +43,7 @@ LIBRARY_BUGS = {
 PATH_IDS = [quote(v, safe="") for v in MARKUP[:2] + ["..", "../../etc/passwd", "a" * 10_000, "\x00"]] + RAW
 
 
-def _targets() -> list[str]:
+def _targets(hit: str) -> list[str]:
     targets = []
     for endpoint in ("/api/search", "/"):
         for param in PARAMS:
@@ -57,6 +57,9 @@ def _targets() -> list[str]:
         targets.append(f"/api/passages/{pid}")
         targets.append(f"/passages/{pid}")
         targets.append(f"/api/passages/{pid}?q=%3Cscript%3E")
+    for value in VALUES:  # on a real passage, so q and neighbours are used
+        targets += [f"/api/passages/{hit}?q={value}", f"/passages/{hit}?q={value}",
+                    f"/api/passages/{hit}?neighbours={value}"]
     return targets
 
 
@@ -103,7 +106,8 @@ def check(status: int, headers: dict, body: bytes, target: str) -> None:
 
 
 def test_hostile_input_over_http(each_server):
-    targets = _targets()
+    _, _, body = raw_get(each_server.host, each_server.port, "/api/search?q=%E9%89%84%E9%81%93")
+    targets = _targets(json.loads(body)["hits"][0]["id"])
     assert len(targets) > 1000
     statuses: dict[int, int] = {}
     failures = []
