@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
-from search.schema import facet_bytes
+from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
 
 @dataclass
@@ -145,6 +146,67 @@ def _months(first: int, last: int) -> Iterable[int]:
             year, month = year + 1, 1
 
 
+class _Chunk:
+    """Parses files and writes their passages into one Whoosh writer, reporting as it goes.
+
+    Runs in the main process for small rebuilds and once per worker process for large ones;
+    each worker writes a segment of its own, so parsing, MeCab and Whoosh run on every core.
+    """
+
+    def __init__(self, writer, seeds: Path, strict: bool, send: Callable[[tuple], None]) -> None:
+        self.writer, self.seeds, self.strict, self.send = writer, seeds, strict, send
+
+    def run(self, jobs: list[tuple[int, SourceFile, CatalogEntry | None]]) -> int:
+        added = 0
+        for file_no, source, entry in jobs:
+            rel = source.path.relative_to(self.seeds).as_posix()
+            try:
+                document, passages = parse_file(source, entry)
+            except DocumentError as exc:
+                if self.strict:
+                    raise
+                self.send(("skipped", str(source.path), exc.message.split(": ", 1)[-1]))
+                continue
+            for passage in passages:
+                # Document order across files and workers: the file's number, then the ordinal.
+                self.writer.add_document(**index_document(passage, (file_no << 24) | passage.ordinal))
+            added += len(passages)
+            self.send(("parsed", rel, len(passages), document.id, document.title))
+        return added
+
+
+def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:
+    from search.backend import SegmentWriter
+
+    try:
+        ix = whoosh_index.open_dir(gen)
+        writer = SegmentWriter(ix, _lk=False, limitmb=256)
+        added = _Chunk(writer, seeds, strict, queue.put).run(jobs)
+        if added:
+            queue.put(("done", writer._finalize_segment()))
+        else:
+            writer.cancel()
+            queue.put(("done", None))
+    except DocumentError as exc:
+        queue.put(("failed", exc.message))
+    except BaseException as exc:  # reported to the parent, which discards the generation
+        queue.put(("failed", f"indexing worker failed: {type(exc).__name__}: {exc}"))
+
+
+def _split(jobs: list, procs: int) -> list[list]:
+    """Share files among workers by size, largest first, so they finish together."""
+    bins: list[list] = [[] for _ in range(procs)]
+    loads = [0] * procs
+    for job in sorted(jobs, key=lambda j: -j[1].path.stat().st_size):
+        i = loads.index(min(loads))
+        bins[i].append(job)
+        loads[i] += job[1].path.stat().st_size
+    return [sorted(b, key=lambda j: j[0]) for b in bins if b]
+
+
+PARALLEL_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
+
+
 def build(
     seeds: Path,
     root: Path,
@@ -155,27 +217,42 @@ def build(
 ) -> BuildReport:
     """Rebuild the index under ``root`` from ``seeds``; the served index switches only on success."""
     started = time.perf_counter()
+    if not seeds.is_dir():
+        raise DocumentError(f"{seeds}: no such folder of source files")
     with store.rebuild_lock(root):
-        passages, report = collect(seeds, strict=strict, progress=progress)
-        from search.schema import build_schema  # the analyzers load MeCab: only when writing
+        report = BuildReport()
+        files, report.ignored = walk(seeds)
+        catalog = load_catalog(seeds)
+        jobs = [(n, f, catalog.get(f.path.relative_to(seeds).as_posix())) for n, f in enumerate(files)]
+        titles: dict[str, str] = {}
+
+        def receive(message: tuple) -> None:
+            kind = message[0]
+            if kind == "skipped":
+                report.skipped.append(Skipped(Path(message[1]), message[2]))
+            elif kind == "parsed":
+                _, rel, count, doc_id, title = message
+                report.documents += 1
+                report.passages += count
+                titles[doc_id] = title
+                if progress:
+                    progress(rel, report.documents + len(report.skipped), len(files))
 
         gen = store.new_generation(root)
         try:
             ix = whoosh_index.create_in(str(gen), build_schema())
-            procs = procs or min(2, os.cpu_count() or 1)
-            multi = procs > 1 and len(passages) >= 2000
-            writer = (
-                ix.writer(procs=procs, multisegment=True, limitmb=256) if multi else ix.writer(limitmb=256)
-            )
-            try:
-                for order, passage in enumerate(passages):
-                    writer.add_document(**index_document(passage, order))
-                    if progress and order % 500 == 0:
-                        progress("index", order, len(passages))
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
+            procs = min(procs or os.cpu_count() or 1, 2 if procs is None else procs, len(jobs) or 1)
+            size = sum(f.path.stat().st_size for f in files)
+            if procs > 1 and size >= PARALLEL_BYTES:
+                _write_parallel(ix, gen, seeds, strict, _split(jobs, procs), receive)
+            else:
+                writer = ix.writer(limitmb=256)
+                try:
+                    _Chunk(writer, seeds, strict, receive).run(jobs)
+                    writer.commit()
+                except BaseException:
+                    writer.cancel()
+                    raise
             report.seconds = time.perf_counter() - started
             report.generation = gen.name
             store.publish(
@@ -183,11 +260,12 @@ def build(
                 gen,
                 {
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "schema_version": SCHEMA_VERSION,
                     "documents": report.documents,
                     "passages": report.passages,
                     "seconds": round(report.seconds, 3),
                     "seeds": str(seeds),
-                    "document_titles": {p.document.id: p.document.title for p in passages},
+                    "document_titles": titles,
                     "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
                 },
             )
@@ -195,3 +273,42 @@ def build(
             store.discard(gen)
             raise
     return report
+
+
+def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, chunks: list, receive) -> None:
+    """One worker process per chunk, each writing a segment; then one commit of them all."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [
+        context.Process(target=_worker, args=(str(gen), seeds, strict, chunk, queue), daemon=True)
+        for chunk in chunks
+    ]
+    writer = ix.writer()  # holds the index lock while the workers write their segments
+    try:
+        for worker in workers:
+            worker.start()
+        segments, failure, done = [], None, 0
+        while done < len(workers):
+            message = queue.get()
+            if message[0] == "done":
+                done += 1
+                if message[1] is not None:
+                    segments.append(message[1])
+            elif message[0] == "failed":
+                failure = failure or message[1]
+                done += 1
+            else:
+                receive(message)
+        for worker in workers:
+            worker.join()
+        if failure:
+            raise DocumentError(failure)
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        writer.cancel()
+        raise

@@ -40,14 +40,15 @@ def _fail(exc: RenkeiError) -> click.ClickException:
 
 
 def _ensure_index(index_dir: Path, seeds_dir: Path) -> None:
-    """Build the index from the seeds when none has been built yet."""
+    """Build the index from the seeds when none has been built yet, or by another version."""
     from search import store
+    from search.schema import SCHEMA_VERSION
 
-    if store.current_generation(index_dir) is not None or not seeds_dir.is_dir():
+    if store.is_current(index_dir, SCHEMA_VERSION) or not seeds_dir.is_dir():
         return
     from renkei.progress import build_with_progress
 
-    click.echo(f"no index at {index_dir}: building it from {seeds_dir}", err=True)
+    click.echo(f"no current index at {index_dir}: building it from {seeds_dir}", err=True)
     try:
         click.echo(build_with_progress(seeds_dir, index_dir).summary(), err=True)
     except RenkeiError as exc:

@@ -11,31 +11,27 @@ from indexer.build import BuildReport, build
 def build_with_progress(
     seeds: Path, index: Path, *, strict: bool = False, procs: int | None = None
 ) -> BuildReport:
+    """Rebuild the index, showing each file as it is indexed."""
     if not sys.stderr.isatty():
 
-        def log(stage: str, done: int, total: int) -> None:
-            if stage != "index" or done == 0:
-                print(
-                    f"{'parsed' if stage != 'index' else 'indexing'} {done}/{total} {stage}", file=sys.stderr
-                )
+        def log(name: str, done: int, total: int) -> None:
+            print(f"indexed {done}/{total} {name}", file=sys.stderr)
 
         return build(seeds, index, strict=strict, procs=procs, progress=log)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("indexing"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        task = bar.add_task("", total=None)
 
-        def update(stage: str, done: int, total: int) -> None:
-            name = "indexing" if stage == "index" else "parsing"
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, total=total)
+        def update(name: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=name)
 
         return build(seeds, index, strict=strict, procs=procs, progress=update)

@@ -56,8 +56,31 @@ STOP_TAGS = frozenset(
 PUNCT_TAGS = frozenset(("補助記号", "記号", "空白"))
 #: Light verbs and formal nouns: 締結した and 締結 should give the same terms.
 STOP_BASES = frozenset(
-    ("する", "為る", "いる", "居る", "ある", "有る", "在る", "なる", "成る", "おる", "できる", "出来る",
-     "れる", "られる", "せる", "させる", "こと", "事", "もの", "ため", "よう", "ところ", "とき")
+    (
+        "する",
+        "為る",
+        "いる",
+        "居る",
+        "ある",
+        "有る",
+        "在る",
+        "なる",
+        "成る",
+        "おる",
+        "できる",
+        "出来る",
+        "れる",
+        "られる",
+        "せる",
+        "させる",
+        "こと",
+        "事",
+        "もの",
+        "ため",
+        "よう",
+        "ところ",
+        "とき",
+    )
 )
 # pos1 of morphemes that join into compound readings (名詞 except numbers, prefixes, suffixes).
 _COMPOUND_POS = frozenset(("名詞", "接頭辞", "接尾辞"))

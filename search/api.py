@@ -14,10 +14,10 @@ from pathlib import Path
 from search import store
 from search.backend import collectors, sorting
 from search.backend import query as wq
-from search.errors import InvalidParameter, NotFound, QueryTooLong
+from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
 from search.lowering import KINDS, Lowered, filter_query, lower
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
-from search.schema import facet_values
+from search.schema import SCHEMA_VERSION, facet_values
 from search.snippets import snippet, spans_in_docs
 
 MAX_SIZE = 100
@@ -94,10 +94,16 @@ class Engine:
         if gen is None:
             store.open_index(self.root)  # raises IndexMissing with a clear message
         if local.gen != gen or local.searcher is None:
+            info = store.read_info(gen)
+            if info.get("schema_version") != SCHEMA_VERSION:
+                raise IndexMissing(
+                    f"the index at {self.root} was built by another version of renkei: "
+                    "rebuild it with `renkei index`"
+                )
             if local.searcher is not None:
                 local.searcher.close()
             local.searcher = store.open_index(self.root).searcher()
-            local.info = store.read_info(gen)
+            local.info = info
             local.gen = gen
         return local.searcher, local.info, gen
 
@@ -135,6 +141,7 @@ class Engine:
         sort = sort or "score"
         if sort not in SORTS:
             raise InvalidParameter(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}", param="sort")
+        kind = str(kind).strip() if kind is not None else None
         if kind and kind not in KINDS:
             raise InvalidParameter(f"kind must be one of {', '.join(KINDS)}, not {kind[:40]!r}", param="kind")
 
@@ -150,14 +157,19 @@ class Engine:
             return body
 
         parsed = parse_query(q)
-        params = {"municipality": municipality, "kind": kind, "document": document}
+        params = {
+            name: str(value).strip() or None
+            for name, value in (("municipality", municipality), ("kind", kind), ("document", document))
+            if value is not None
+        }
         filters = [filter_query(name, value) for name, value in params.items() if value]
         if y_from or y_to:
             lo, hi = y_from or 1, y_to or 9999
             lo, hi = max(lo, 1800), min(hi, 2200)
             years = [wq.Term("year", str(y)) for y in range(lo, hi + 1)]
             filters.append(wq.Or(years) if years else wq.NullQuery)
-        param_filter = wq.And([f for f in filters if f is not None]) if filters else None
+        filters = [f for f in filters if f is not None]
+        param_filter = wq.And(filters) if filters else None
 
         lowered = lower(parsed.root)
         ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
@@ -180,7 +192,7 @@ class Engine:
                 if (y_from or y_to)
                 else []
             ),
-            "notes": parsed.notes + lowered.notes,
+            "notes": list(dict.fromkeys(parsed.notes + lowered.notes)),
             "total": total,
             "page": page,
             "size": size,

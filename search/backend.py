@@ -11,7 +11,7 @@ from whoosh.analysis import Composable, Filter, Token, Tokenizer
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
-from whoosh.writing import AsyncWriter
+from whoosh.writing import AsyncWriter, SegmentWriter
 
 __all__ = [
     "AsyncWriter",
@@ -20,6 +20,7 @@ __all__ = [
     "FileStorage",
     "Filter",
     "LockError",
+    "SegmentWriter",
     "Token",
     "Tokenizer",
     "collectors",

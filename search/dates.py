@@ -54,7 +54,12 @@ def _year(era: str | None, era_year: str | None, western: str | None) -> int | N
 
 
 def _mention(
-    norm: Normalized, start: int, ends: tuple[int, int, int], year: int, month: int | None, day: int | None,
+    norm: Normalized,
+    start: int,
+    ends: tuple[int, int, int],
+    year: int,
+    month: int | None,
+    day: int | None,
     fiscal: bool,
 ) -> DateMention:
     """Build a mention, dropping a month or day that cannot exist (2月30日 keeps 2月)."""
@@ -99,6 +104,9 @@ def _from_match(norm: Normalized, m: re.Match[str]) -> DateMention | None:
     return _mention(norm, m.start(), ends, year, month, day, False)
 
 
+_CITATION = re.compile(r"\s*(?:法律|政令|条例|規則|省令|府令|告示|訓令)第")
+
+
 def extract_dates(text: str) -> list[DateMention]:
     """Every date mentioned in ``text``, in order. Never raises.
 
@@ -111,6 +119,8 @@ def extract_dates(text: str) -> list[DateMention]:
      ('２０１１年８月３１日', '2011-08-31', False, 201108, 201108)]
     >>> [(d.text, d.iso) for d in extract_dates("平成元年、平成二十八年、2月30日は平成9年2月30日")]
     [('平成元年', '1989'), ('平成二十八年', '2016'), ('平成9年2月', '1997-02')]
+    >>> extract_dates("地方自治法（昭和22年法律第67号）")
+    []
     """
     if not text:
         return []
@@ -123,8 +133,10 @@ def extract_dates(text: str) -> list[DateMention]:
                 continue
             mention = _from_match(norm, m)
             if mention is not None:
-                found.append((m.start(), mention))
                 taken.append(m.span())
+                # 昭和22年法律第67号 numbers a law by its year: a citation, not a date of the text.
+                if not _CITATION.match(norm.text, m.end()):
+                    found.append((m.start(), mention))
     return [mention for _, mention in sorted(found, key=lambda x: x[0])]
 
 

@@ -28,6 +28,8 @@ BASE_BOOST = 2.0
 READING_BOOST = 1.0
 BIGRAM_BOOST = 0.5
 DATE_BOOST = 2.0
+MAX_WORDS = 32  # words and phrases lowered per query; each costs several posting lists
+MAX_WORD_CHARS = 64  # longer words or phrases are cut: a phrase's cost grows with its length
 KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
 
 
@@ -58,6 +60,7 @@ def _seq(fieldname: str, terms: tuple[str, ...], boost: float) -> wq.Query | Non
 class _Lowerer:
     def __init__(self, bigrams: bool) -> None:
         self.bigrams = bigrams
+        self.words = 0
         self.out = Lowered(None)
         self._analyzers = {
             "surface": surface_analyzer(),
@@ -74,7 +77,10 @@ class _Lowerer:
         if isinstance(node, Not):
             inner = self.lower(node.item, negated=not negated)
             return None if inner is None else wq.Not(inner)
-        parts = [q for q in (self.lower(item, negated) for item in node.items) if q is not None]
+        # A word repeated adds nothing but cost: each distinct item is lowered once.
+        parts = [
+            q for q in (self.lower(item, negated) for item in dict.fromkeys(node.items)) if q is not None
+        ]
         if not parts:
             return None
         if len(parts) == 1:
@@ -82,7 +88,15 @@ class _Lowerer:
         return wq.And(parts) if isinstance(node, And) else wq.Or(parts)
 
     def word(self, text: str, *, phrase: bool, negated: bool) -> wq.Query | None:
+        self.words += 1
+        if self.words > MAX_WORDS:
+            if self.words == MAX_WORDS + 1:
+                self.out.notes.append(f"only the first {MAX_WORDS} words of the query are used")
+            return None
         a = self._analyzers
+        if len(text) > MAX_WORD_CHARS:
+            self.out.notes.append(f"a word or phrase is cut to its first {MAX_WORD_CHARS} characters")
+            text = text[:MAX_WORD_CHARS]
         surface, base = _terms(a["surface"], text), _terms(a["base"], text)
         # A short noun compound is indexed whole as well: one term instead of a phrase.
         whole = compound_term(a["surface"], text), compound_term(a["base"], text)

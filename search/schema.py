@@ -12,6 +12,8 @@ from search.analysis import base_analyzer, bigram_analyzer, reading_analyzer, su
 from search.backend import columns, fields
 
 FACET_SEP = "\x1f"
+# Bumped whenever fields or analysis change: an index of another version must be rebuilt.
+SCHEMA_VERSION = 3
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
 FIELD_BOOSTS = {"text": 1.0, "title": 2.0, "section": 1.5}
@@ -53,4 +55,4 @@ def facet_values(raw: bytes) -> tuple[str, str, list[str], list[str]]:
     return doc_id, kind, [m for m in munis.split(",") if m], [y for y in years.split(",") if y]
 
 
-__all__ = ["FIELD_BOOSTS", "build_schema", "facet_bytes", "facet_values"]
+__all__ = ["FIELD_BOOSTS", "SCHEMA_VERSION", "build_schema", "facet_bytes", "facet_values"]

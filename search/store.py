@@ -43,6 +43,12 @@ def open_index(root: Path):
     return index.open_dir(str(gen))
 
 
+def is_current(root: Path, schema_version: int) -> bool:
+    """Whether an index is served under ``root`` and was built with this schema version."""
+    gen = current_generation(root)
+    return gen is not None and read_info(gen).get("schema_version") == schema_version
+
+
 def read_info(gen: Path) -> dict:
     return json.loads((gen / INFO).read_text(encoding="utf-8"))
 

@@ -238,3 +238,40 @@ def test_snippets_are_escaped_html_with_only_mark(text, raw_spans):
     checker.feed(html)
     checker.close()
     assert set(checker.tags) <= {"mark", "/mark"} and checker.open == 0
+
+
+@pytest.mark.parametrize("blank", [" ", "\u3000", "\t\n"])
+def test_blank_filter_parameters_are_ignored(engine, blank):
+    plain = engine.search("鉄道")["total"]
+    assert engine.search("鉄道", municipality=blank, document=blank, kind=blank)["total"] == plain
+
+
+def test_long_and_repeated_queries_are_bounded(engine):
+    repeated = engine.search("連携 " * 333)
+    assert repeated["total"] == engine.search("連携")["total"]
+    many = engine.search(" ".join(f"語{i}" for i in range(200)))
+    assert "only the first 32 words of the query are used" in many["notes"]
+    phrase = engine.search('"' + "連携 " * 300 + '"')
+    assert any("cut to its first" in n for n in phrase["notes"])
+
+
+def test_law_citations_are_not_dates(engine):
+    years = {f["value"] for f in engine.search("連携", size=1)["facets"]["year"]}
+    assert "1947" not in years  # 地方自治法（昭和22年法律第67号）
+
+
+def test_index_of_another_schema_version_is_refused(tmp_path, seeds_dir):
+    import json
+
+    from indexer.build import build
+    from search import store
+    from search.api import Engine
+    from search.errors import IndexMissing
+
+    build(seeds_dir, tmp_path)
+    info_path = store.current_generation(tmp_path) / store.INFO
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["schema_version"] = -1
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(IndexMissing, match="rebuild it"):
+        Engine(tmp_path).search("連携")
