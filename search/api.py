@@ -6,6 +6,7 @@ returns the JSON body of ``/api/search``. Errors are :mod:`search.errors` except
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -49,6 +50,35 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         raise InvalidParameter(f"{name} must be {bound}, not {number}", param=name)
     return number
+
+
+class _TopInOrder(collectors.TopCollector):
+    """The top N by score; equal scores keep document order (the ``order`` column).
+
+    Whoosh breaks ties by document number, which follows document order only in an index of
+    one segment; a parallel rebuild writes one segment per worker.
+    """
+
+    def prepare(self, top_searcher, q, context) -> None:
+        super().prepare(top_searcher, q, context)
+        self._order = top_searcher.reader().column_reader("order")
+
+    def _collect(self, global_docnum: int, score: float):
+        items = self.items
+        self.total += 1
+        key = (score, -self._order[global_docnum], global_docnum)
+        if len(items) < self.limit:
+            heapq.heappush(items, key)
+            return 0 - score
+        if key > items[0]:
+            heapq.heapreplace(items, key)
+            self.minscore = items[0][0]
+            return 0 - score
+        return 0
+
+    def results(self):
+        ranked = sorted(self.items, reverse=True)
+        return self._results([(score, docnum) for score, _, docnum in ranked])
 
 
 class _Recording(collectors.WrappingCollector):
@@ -220,15 +250,10 @@ class Engine:
             sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
             collector = _Recording(collectors.SortingCollector(sortedby, limit=limit))
         else:
-            collector = _Recording(collectors.TopCollector(limit=limit, usequality=False, replace=0))
+            collector = _Recording(_TopInOrder(limit=limit, usequality=False, replace=0))
         searcher.search_with_collector(q, collector)
         top = collector.results().top_n
-        if sort == "date":
-            ranked = [(docnum, None) for _, docnum in top]
-        else:
-            # Equal scores fall back to document order, so ties list the same way every time.
-            order = searcher.reader().column_reader("order")
-            ranked = sorted(((d, s) for s, d in top), key=lambda p: (-round(p[1], 9), order[p[0]]))
+        ranked = [(docnum, None if sort == "date" else score) for score, docnum in top]
         return ranked[(page - 1) * size : limit], collector.matched
 
     def _hit(self, searcher, docnum: int, score: float | None, spans: list) -> dict:
