@@ -441,37 +441,31 @@ class BigramTokenizer(Tokenizer):
                 yield t
 
 
-def surface_analyzer() -> Any:
-    """Surface forms: MeCab → lowercase → POS stop → long vowel → iteration mark.
+def surface_analyzer(compounds: bool = True) -> Any:
+    """Surface forms: MeCab → lowercase → POS stop → long vowel → iteration mark (→ compounds).
 
-    >>> [t.text for t in surface_analyzer()("サポーターの人々がＰＭ２．５を測定した")]
+    >>> [t.text for t in surface_analyzer(compounds=False)("サポーターの人々がＰＭ２．５を測定した")]
     ['サポータ', '人人', 'pm', '2', '5', '測定']
     """
-    return (
-        MecabTokenizer()
-        | LowercaseFilter()
-        | PosStopFilter()
-        | LongVowelFilter()
-        | IterationMarkFilter()
-        | CompoundFilter()
-    )
+    chain = MecabTokenizer() | LowercaseFilter() | PosStopFilter() | LongVowelFilter() | IterationMarkFilter()
+    return chain | CompoundFilter() if compounds else chain
 
 
-def base_analyzer() -> Any:
-    """Normalized base forms (締結した → 締結, 取り組んだ → 取組).
+def base_analyzer(compounds: bool = True) -> Any:
+    """Normalized base forms (締結した → 締結, 取り組んだ → 取組) (→ compounds).
 
-    >>> [t.text for t in base_analyzer()("協約を締結し、取り組んだ")]
+    >>> [t.text for t in base_analyzer(compounds=False)("協約を締結し、取り組んだ")]
     ['協約', '締結', '取組']
     """
-    return (
+    chain = (
         MecabTokenizer()
         | BaseFormFilter()
         | LowercaseFilter()
         | PosStopFilter()
         | LongVowelFilter()
         | IterationMarkFilter()
-        | CompoundFilter()
     )
+    return chain | CompoundFilter() if compounds else chain
 
 
 def reading_analyzer() -> Any:

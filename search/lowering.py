@@ -98,16 +98,18 @@ class _Lowerer:
             self.out.notes.append(f"a word or phrase is cut to its first {MAX_WORD_CHARS} characters")
             text = text[:MAX_WORD_CHARS]
         surface, base = _terms(a["surface"], text), _terms(a["base"], text)
-        # A short noun compound is indexed whole as well: one term instead of a phrase.
+        # In the body a short noun compound is indexed whole as well: one term, not a phrase.
         whole = compound_term(a["surface"], text), compound_term(a["base"], text)
-        surface = (whole[0],) if whole[0] else surface
-        base = (whole[1],) if whole[1] else base
+        body_surface = (whole[0],) if whole[0] else surface
+        body_base = (whole[1],) if whole[1] else base
         # Readings widen recall to homophones: only a word typed in kana asks for them.
         reading = _terms(a["reading"], text) if not phrase and is_kana(normalize_text(text)) else ()
         bigram = _terms(a["bigram"], text)
         use_bigrams = self.bigrams or not (surface or base)
         clauses: list[wq.Query | None] = []
-        for name in ("text", "title", "section"):
+        clauses.append(_seq("text", body_surface, SURFACE_BOOST))
+        clauses.append(_seq("text_base", body_base, BASE_BOOST))
+        for name in ("title", "section"):
             clauses.append(_seq(name, surface, SURFACE_BOOST))
             clauses.append(_seq(f"{name}_base", base, BASE_BOOST))
         clauses.append(_seq("text_reading", reading, READING_BOOST))
@@ -124,7 +126,12 @@ class _Lowerer:
                 "type": "phrase" if phrase else "word",
                 "negated": negated,
                 "tokens": analyze_query_word(text),
-                "terms": {"surface": list(surface), "base": list(base), "reading": list(reading)},
+                "terms": {
+                    "surface": list(surface),
+                    "base": list(base),
+                    "reading": list(reading),
+                    "compound": whole[0],
+                },
                 "date": None
                 if date is None
                 else {
@@ -137,7 +144,8 @@ class _Lowerer:
             }
         )
         if not negated:
-            self.out.highlights += [("text", surface), ("text_base", base), ("text_reading", reading)]
+            self.out.highlights += [("text", body_surface), ("text_base", body_base)]
+            self.out.highlights.append(("text_reading", reading))
             if use_bigrams:
                 self.out.highlights.append(("text_bigram", bigram))
         clauses = [c for c in clauses if c is not None]

@@ -13,7 +13,7 @@ from search.backend import columns, fields
 
 FACET_SEP = "\x1f"
 # Bumped whenever fields or analysis change: an index of another version must be rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
 FIELD_BOOSTS = {"text": 1.0, "title": 2.0, "section": 1.5}
@@ -38,10 +38,12 @@ def build_schema() -> fields.Schema:
         text_reading=fields.TEXT(analyzer=reading_analyzer(), chars=True),
         text_bigram=fields.TEXT(analyzer=bigram_analyzer(), chars=True),
     )
+    # Titles and sections are short: a phrase check there is cheap, so no compound terms.
+    plain_surface, plain_base = surface_analyzer(compounds=False), base_analyzer(compounds=False)
     for name in ("title", "section"):
         boost = FIELD_BOOSTS[name]
-        schema.add(name, fields.TEXT(analyzer=surface, stored=True, field_boost=boost))
-        schema.add(f"{name}_base", fields.TEXT(analyzer=base, field_boost=boost))
+        schema.add(name, fields.TEXT(analyzer=plain_surface, stored=True, field_boost=boost))
+        schema.add(f"{name}_base", fields.TEXT(analyzer=plain_base, field_boost=boost))
     return schema
 
 
