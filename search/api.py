@@ -59,9 +59,9 @@ class _TopInOrder(collectors.TopCollector):
     one segment; a parallel rebuild writes one segment per worker.
     """
 
-    def prepare(self, top_searcher, q, context) -> None:
-        super().prepare(top_searcher, q, context)
-        self._order = top_searcher.reader().column_reader("order")
+    def __init__(self, order: list[int], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._order = order
 
     def _collect(self, global_docnum: int, score: float):
         items = self.items
@@ -98,10 +98,35 @@ class _Recording(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
+class _View:
+    """One thread's open searcher on one index generation, with per-document values read once.
+
+    Document order and facet values are read from their columns the first time a query needs
+    them and kept as Python lists, so each query counts facets without touching the disk.
+    """
+
+    def __init__(self, searcher, info: dict, gen: Path) -> None:
+        self.searcher, self.info, self.gen = searcher, info, gen
+        self._order: list[int] | None = None
+        self._facets: list[tuple[str, str, list[str], list[str]]] | None = None
+
+    @property
+    def order(self) -> list[int]:
+        if self._order is None:
+            column = self.searcher.reader().column_reader("order")
+            self._order = list(column)
+        return self._order
+
+    @property
+    def facets(self) -> list[tuple[str, str, list[str], list[str]]]:
+        if self._facets is None:
+            column = self.searcher.reader().column_reader("facets")
+            self._facets = [facet_values(raw) for raw in column]
+        return self._facets
+
+
 class _Local(threading.local):
-    gen: Path | None = None
-    searcher = None
-    info: dict | None = None
+    view: _View | None = None
 
 
 class Engine:
@@ -118,24 +143,22 @@ class Engine:
         self._cache_lock = threading.Lock()
 
     # -- index access ------------------------------------------------------------------------
-    def _searcher(self):
+    def _view(self) -> _View:
         gen = store.current_generation(self.root)
-        local = self._local
         if gen is None:
             store.open_index(self.root)  # raises IndexMissing with a clear message
-        if local.gen != gen or local.searcher is None:
+        local = self._local
+        if local.view is None or local.view.gen != gen:
             info = store.read_info(gen)
             if info.get("schema_version") != SCHEMA_VERSION:
                 raise IndexMissing(
                     f"the index at {self.root} was built by another version of renkei: "
                     "rebuild it with `renkei index`"
                 )
-            if local.searcher is not None:
-                local.searcher.close()
-            local.searcher = store.open_index(self.root).searcher()
-            local.info = info
-            local.gen = gen
-        return local.searcher, local.info, gen
+            if local.view is not None:
+                local.view.searcher.close()
+            local.view = _View(store.open_index(self.root).searcher(), info, gen)
+        return local.view
 
     # -- public API --------------------------------------------------------------------------
     def search(
@@ -175,8 +198,9 @@ class Engine:
         if kind and kind not in KINDS:
             raise InvalidParameter(f"kind must be one of {', '.join(KINDS)}, not {kind[:40]!r}", param="kind")
 
-        searcher, info, gen = self._searcher()
-        key = (str(gen), q, page, size, municipality, kind, document, y_from, y_to, sort)
+        view = self._view()
+        searcher = view.searcher
+        key = (str(view.gen), q, page, size, municipality, kind, document, y_from, y_to, sort)
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -202,11 +226,11 @@ class Engine:
         param_filter = wq.And(filters) if filters else None
 
         lowered = lower(parsed.root)
-        ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
+        ranked, matched = self._run(view, lowered, param_filter, page, size, sort)
         if not matched and not lowered.used_bigrams and lowered.query is not None:
             # Nothing matched the morphemes: fall back to character bigrams, ranked lower.
             lowered = lower(parsed.root, bigrams=True)
-            ranked, matched = self._run(searcher, lowered, param_filter, page, size, sort)
+            ranked, matched = self._run(view, lowered, param_filter, page, size, sort)
         total = len(matched)
         spans = spans_in_docs(searcher, [d for d, _ in ranked], lowered.highlights)
         hits = [self._hit(searcher, docnum, score, spans[docnum]) for docnum, score in ranked]
@@ -230,7 +254,7 @@ class Engine:
             "sort": sort,
             "took_ms": 0.0,
             "hits": hits,
-            "facets": self._facets(searcher, matched, info),
+            "facets": self._facets(view, matched),
         }
         with self._cache_lock:
             self._cache[key] = body
@@ -240,7 +264,7 @@ class Engine:
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return body
 
-    def _run(self, searcher, lowered: Lowered, param_filter, page: int, size: int, sort: str):
+    def _run(self, view: _View, lowered: Lowered, param_filter, page: int, size: int, sort: str):
         """The page's (docnum, score) pairs and every matching docnum, in one pass over the matches."""
         q = lowered.query if lowered.query is not None else wq.NullQuery
         if param_filter is not None:
@@ -250,8 +274,8 @@ class Engine:
             sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
             collector = _Recording(collectors.SortingCollector(sortedby, limit=limit))
         else:
-            collector = _Recording(_TopInOrder(limit=limit, usequality=False, replace=0))
-        searcher.search_with_collector(q, collector)
+            collector = _Recording(_TopInOrder(view.order, limit=limit, usequality=False, replace=0))
+        view.searcher.search_with_collector(q, collector)
         top = collector.results().top_n
         ranked = [(docnum, None if sort == "date" else score) for score, docnum in top]
         return ranked[(page - 1) * size : limit], collector.matched
@@ -274,16 +298,18 @@ class Engine:
             "document": payload["document"],
         }
 
-    def _facets(self, searcher, matched: list[int], info: dict) -> dict:
+    def _facets(self, view: _View, matched: list[int]) -> dict:
         """Counts of municipality, kind, document and year over every matching passage."""
-        column = searcher.reader().column_reader("facets")
+        rows = view.facets
         counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+        documents, kinds, munis, years = (counts[n] for n in ("document", "kind", "municipality", "year"))
         for docnum in matched:
-            doc_id, kind, munis, years = facet_values(column[docnum])
-            counts["document"][doc_id] += 1
-            counts["kind"][kind] += 1
-            counts["municipality"].update(munis)
-            counts["year"].update(years)
+            doc_id, kind, names, dated = rows[docnum]
+            documents[doc_id] += 1
+            kinds[kind] += 1
+            munis.update(names)
+            years.update(dated)
+        info = view.info
         titles = info.get("document_titles", {})
         out = {}
         for name, counter in counts.items():
@@ -302,13 +328,14 @@ class Engine:
 
     def passage(self, pid: str, *, q: str | None = None, neighbours: int = 2) -> dict:
         """One passage with up to ``neighbours`` passages before and after it in its document."""
-        searcher, _, _ = self._searcher()
+        view = self._view()
+        searcher = view.searcher
         docnum = searcher.document_number(id=pid) if pid else None
         if docnum is None:
             raise NotFound(f"no passage with id {pid[:80]!r}", param="id")
         lowered = lower(parse_query(q).root) if q and len(q) <= MAX_QUERY_LENGTH else None
         stored = searcher.stored_fields(docnum)
-        order = searcher.reader().column_reader("order")
+        order = view.order
         siblings = sorted(searcher.docs_for_query(wq.Term("doc_id", stored["doc_id"])), key=order.__getitem__)
         at = siblings.index(docnum)
         shown = siblings[max(0, at - neighbours) : at + neighbours + 1]
@@ -338,11 +365,11 @@ class Engine:
 
     def health(self) -> dict:
         """Passage count and build time of the served index."""
-        searcher, info, gen = self._searcher()
+        view = self._view()
         return {
             "ok": True,
-            "passages": searcher.doc_count(),
-            "documents": info.get("documents"),
-            "built_at": info.get("built_at"),
-            "generation": gen.name,
+            "passages": view.searcher.doc_count(),
+            "documents": view.info.get("documents"),
+            "built_at": view.info.get("built_at"),
+            "generation": view.gen.name,
         }

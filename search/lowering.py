@@ -49,6 +49,17 @@ def _terms(analyzer, text: str) -> tuple[str, ...]:
     return tuple(t.text for t in analyzer(text, mode="query"))
 
 
+def _union(clauses: list[wq.Query]) -> wq.Query:
+    """An Or that walks its posting lists together rather than preloading arrays.
+
+    Whoosh preloads an array the size of a segment for an Or in a segment of under 5,000
+    documents and scans it whole; parallel rebuilds make such segments common.
+    """
+    q = wq.Or(clauses)
+    q.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
+
+
 def _seq(fieldname: str, terms: tuple[str, ...], boost: float) -> wq.Query | None:
     if not terms:
         return None
@@ -111,7 +122,8 @@ class _Lowerer:
         clauses.append(_seq("text_base", body_base, BASE_BOOST))
         for name in ("title", "section"):
             clauses.append(_seq(name, surface, SURFACE_BOOST))
-            clauses.append(_seq(f"{name}_base", base, BASE_BOOST))
+            if base != surface:  # in a heading, the same terms again would only add cost
+                clauses.append(_seq(f"{name}_base", base, BASE_BOOST))
         clauses.append(_seq("text_reading", reading, READING_BOOST))
         if use_bigrams:
             self.out.used_bigrams = True
@@ -152,7 +164,7 @@ class _Lowerer:
         if not clauses:
             self.out.notes.append(f"{text!r} has no searchable characters")
             return None
-        return wq.Or(clauses)
+        return _union(clauses)
 
     def filter(self, node: Filter, negated: bool) -> wq.Query | None:
         q = filter_query(node.field, node.value)
