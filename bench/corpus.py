@@ -184,7 +184,9 @@ def build_pools(seed_dir: str) -> Pools:
         if text and text not in raw[pool]:
             raw[pool].append(text)
 
-    for path in sorted(glob.glob(os.path.join(seed_dir, "*.txt")) + glob.glob(os.path.join(seed_dir, "*.tsv"))):
+    for path in sorted(
+        glob.glob(os.path.join(seed_dir, "*.txt")) + glob.glob(os.path.join(seed_dir, "*.tsv"))
+    ):
         lines = [ln.rstrip("\r") for ln in open(path, encoding="utf-8").read().split("\n")]
         nonblank = [ln.strip() for ln in lines if ln.strip()]
         is_list = any(ln.startswith("自治体名\t") for ln in lines)
@@ -409,7 +411,9 @@ def gen_agreement(r: Renderer, p: Pools, rows: int) -> str:
 
 def gen_list(r: Renderer, p: Pools, rows: int) -> str:
     rng = r.rng
-    out = [f"\n\n姉妹友好都市以外の提携リスト\n\n{r.era_year()}{rng.randint(1, 12)}月現在 (地方自治体からの提供)\n\n"]
+    out = [
+        f"\n\n姉妹友好都市以外の提携リスト\n\n{r.era_year()}{rng.randint(1, 12)}月現在 (地方自治体からの提供)\n\n"
+    ]
     out.append(LIST_HEADER + "\n")
     for _ in range(rows):
         line = r.render(_pick(rng, p.lst_rows))
@@ -560,8 +564,12 @@ def _parse_chunk(paths: list[str]) -> list[str]:
 
 def calibrate(cfg: Config, tmp: str) -> dict[str, float]:
     """Passages per file for each format: parse a few sample files if renkei's parser is there."""
-    sizes = {"act": cfg.items_per_activity, "agr": cfg.rows_per_agreement,
-             "lst": cfg.rows_per_list, "prs": cfg.paras_per_prose}
+    sizes = {
+        "act": cfg.items_per_activity,
+        "agr": cfg.rows_per_agreement,
+        "lst": cfg.rows_per_list,
+        "prs": cfg.paras_per_prose,
+    }
     structural = {"act": sizes["act"], "agr": sizes["agr"] + 6.5, "lst": sizes["lst"], "prs": sizes["prs"]}
     parse_file = renkei_parser()
     if parse_file is None:
@@ -608,8 +616,12 @@ def generate(cfg: Config, log=print) -> dict:
     per_file = calibrate(cfg, os.path.join(cfg.out, "calib"))
     files = plan(cfg, per_file)
     log(f"corpus {cfg.out}: {sum(files.values())} files {files} (passages/file: {per_file})")
-    sizes = {"act": cfg.items_per_activity, "agr": cfg.rows_per_agreement,
-             "lst": cfg.rows_per_list, "prs": cfg.paras_per_prose}
+    sizes = {
+        "act": cfg.items_per_activity,
+        "agr": cfg.rows_per_agreement,
+        "lst": cfg.rows_per_list,
+        "prs": cfg.paras_per_prose,
+    }
     jobs = [(fmt, i) for fmt in FORMATS for i in range(files[fmt])]
     chunk = max(1, len(jobs) // (cfg.workers * 8) or 1)
     chunks = [(jobs[k : k + chunk], cfg.seed, sizes, seeds_out) for k in range(0, len(jobs), chunk)]
@@ -719,8 +731,18 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-jsonl", action="store_true")
     a = ap.parse_args(argv)
-    cfg = Config(a.passages, os.path.abspath(a.out), a.seed, a.seeds_dir, a.items_per_activity,
-                 a.rows_per_agreement, a.rows_per_list, a.paras_per_prose, a.workers, not a.no_jsonl)
+    cfg = Config(
+        a.passages,
+        os.path.abspath(a.out),
+        a.seed,
+        a.seeds_dir,
+        a.items_per_activity,
+        a.rows_per_agreement,
+        a.rows_per_list,
+        a.paras_per_prose,
+        a.workers,
+        not a.no_jsonl,
+    )
     generate(cfg)
     return 0
 

@@ -42,12 +42,15 @@ def _cmd(db: str, commands: str, create: bool = False) -> str:
 def pick_normalizer(db: str) -> str:
     out = _cmd(db, "normalizer_list\n")
     names = re.findall(r'"name":"(Normalizer\w+)"', out)
-    nfkc = sorted((n for n in names if re.fullmatch(r"NormalizerNFKC\d+", n)),
-                  key=lambda n: int(re.sub(r"\D", "", n)))
+    nfkc = sorted(
+        (n for n in names if re.fullmatch(r"NormalizerNFKC\d+", n)), key=lambda n: int(re.sub(r"\D", "", n))
+    )
     return nfkc[-1] if nfkc else "NormalizerAuto"
 
 
-INDEX_COMMAND = "column_create Terms passages_index COLUMN_INDEX|WITH_POSITION|WITH_SECTION Passages title,text\n"
+INDEX_COMMAND = (
+    "column_create Terms passages_index COLUMN_INDEX|WITH_POSITION|WITH_SECTION Passages title,text\n"
+)
 
 
 def create_db(workdir: str, with_index: bool = True) -> tuple[str, str]:
@@ -122,6 +125,9 @@ def build_index_offline(db: str, workdir: str) -> dict:
 
 def load(db: str, load_file: str, expect_count: bool = True) -> dict:
     """Run ``groonga DB < load_file``; wall, CPU and peak RSS of that process."""
+    from loadgen import system_cpu
+
+    sys0 = system_cpu()
     with open(load_file, "rb") as stdin, open(load_file + ".out", "wb") as stdout:
         t0 = time.perf_counter()
         p = subprocess.Popen(["groonga", db], stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
@@ -133,9 +139,17 @@ def load(db: str, load_file: str, expect_count: bool = True) -> dict:
     if status != 0 or (expect_count and loaded is None) or '"rc":-' in out or out.startswith("[[-"):
         raise RuntimeError(f"groonga load failed (status {status}): {out[:500]}")
     cpu = ru.ru_utime + ru.ru_stime
-    return {"seconds": wall, "cpu_seconds": cpu, "cpu_user": ru.ru_utime, "cpu_sys": ru.ru_stime,
-            "cores_used": cpu / wall if wall else 0.0, "peak_rss_mb": ru.ru_maxrss / 1024.0,
-            "loaded": loaded}
+    sys1 = system_cpu()
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "other_cores_busy": max(0.0, (sys1[0] - sys0[0]) - cpu) / wall if wall else 0.0,
+        "cpu_user": ru.ru_utime,
+        "cpu_sys": ru.ru_stime,
+        "cores_used": cpu / wall if wall else 0.0,
+        "peak_rss_mb": ru.ru_maxrss / 1024.0,
+        "loaded": loaded,
+    }
 
 
 def free_port() -> int:
@@ -206,8 +220,11 @@ def select_path(q: dict, size: int = 10, facets: tuple[str, ...] = FACETS) -> st
     if q.get("kind"):
         params.append(("filter", f'kind == "{q["kind"]}"'))
     for f in facets:
-        params += [(f"drilldowns[{f}].keys", f), (f"drilldowns[{f}].limit", "10"),
-                   (f"drilldowns[{f}].sort_keys", "-_nsubrecs")]
+        params += [
+            (f"drilldowns[{f}].keys", f),
+            (f"drilldowns[{f}].limit", "10"),
+            (f"drilldowns[{f}].sort_keys", "-_nsubrecs"),
+        ]
     return "/d/select?" + urllib.parse.urlencode(params)
 
 

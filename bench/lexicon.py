@@ -44,8 +44,8 @@ def find_ipadic() -> str:
         if os.path.exists(os.path.join(d, "Noun.place.csv")):
             return d
     raise FileNotFoundError(
-        "mecab-ipadic source CSVs not found (looked in %s); apt-get install -y mecab-ipadic"
-        % ", ".join(IPADIC_DIRS)
+        f"mecab-ipadic source CSVs not found (looked in {', '.join(IPADIC_DIRS)}); "
+        "apt-get install -y mecab-ipadic"
     )
 
 

@@ -43,6 +43,7 @@ class Result:
     client_cpu_us_per_req: float = 0.0
     client_cpu_pct: float = 0.0
     server_cpu_pct: float | None = None
+    system_cpu_pct: float | None = None  # the whole machine, 100 % per core
     reconnects: int = 0
     status: dict = field(default_factory=dict)
     by_label: dict = field(default_factory=dict)
@@ -69,6 +70,18 @@ def summarize(lat: list[float]) -> dict:
         "p99_ms": percentile(s, 99) * 1e3,
         "mean_ms": (sum(s) / len(s) * 1e3) if s else float("nan"),
     }
+
+
+def system_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tck = os.sysconf("SC_CLK_TCK")
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / tck, sum(v[:8]) / tck
 
 
 class _Proc:
@@ -115,7 +128,19 @@ class _Proc:
 
 
 class _Client:
-    __slots__ = ("idx", "sock", "buf", "t0", "next", "head_end", "length", "close", "status", "label", "fresh")
+    __slots__ = (
+        "idx",
+        "sock",
+        "buf",
+        "t0",
+        "next",
+        "head_end",
+        "length",
+        "close",
+        "status",
+        "label",
+        "fresh",
+    )
 
     def __init__(self, idx: int) -> None:
         self.idx = idx
@@ -143,9 +168,18 @@ def _parse_head(head: bytes) -> tuple[int, int | None, bool]:
     return status, length, close
 
 
-def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, duration: float,
-         max_requests: int, server_pid: int | None, check=None, min_requests: int = 0,
-         max_duration: float | None = None) -> Result:
+def _run(
+    base: str,
+    paths: list[tuple[str, str]],
+    clients: int,
+    warmup: float,
+    duration: float,
+    max_requests: int,
+    server_pid: int | None,
+    check=None,
+    min_requests: int = 0,
+    max_duration: float | None = None,
+) -> Result:
     """One thread, one epoll loop, non-blocking sockets: the least client CPU per request."""
     u = urllib.parse.urlsplit(base)
     host, port = u.hostname, u.port or 80
@@ -153,8 +187,10 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
         raise ValueError(f"loadgen only talks to loopback addresses, not {host}")
     addr = (socket.gethostbyname(host) if host != "::1" else host, port)
     family = socket.AF_INET6 if host == "::1" else socket.AF_INET
-    reqs = [(label, f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: renkei-bench\r\n\r\n".encode())
-            for label, path in paths]
+    reqs = [
+        (label, f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: renkei-bench\r\n\r\n".encode())
+        for label, path in paths
+    ]
     res = Result(clients=clients)
     lat: list[float] = []
     labels: dict[str, list[float]] = {}
@@ -170,6 +206,7 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
     t_cap = t_measure + max(duration, max_duration or duration)
     proc = _Proc(server_pid)
     cpu0 = srv0 = None
+    sys0 = (0.0, 0.0)
     w0 = t_measure
     measuring = False
 
@@ -233,6 +270,7 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
             measuring = True
             cpu0 = time.process_time()
             srv0 = proc.cpu()
+            sys0 = system_cpu()
             w0 = now
         for key, mask in events:
             c, req = key.data
@@ -305,12 +343,20 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
     wall = min(perf(), end[0]) - w0
     cpu = time.process_time() - (cpu0 if cpu0 is not None else 0.0)
     srv1 = proc.cpu()
+    sys1 = system_cpu()
+    if sys1[1] > sys0[1] and sys0[1]:
+        res.system_cpu_pct = 100.0 * (sys1[0] - sys0[0]) / wall
     res.requests = len(lat)
     res.errors = errors
     res.seconds = wall
     res.rps = len(lat) / wall if wall > 0 else 0.0
     summ = summarize(lat)
-    res.p50_ms, res.p95_ms, res.p99_ms, res.mean_ms = summ["p50_ms"], summ["p95_ms"], summ["p99_ms"], summ["mean_ms"]
+    res.p50_ms, res.p95_ms, res.p99_ms, res.mean_ms = (
+        summ["p50_ms"],
+        summ["p95_ms"],
+        summ["p99_ms"],
+        summ["mean_ms"],
+    )
     res.max_ms = max(lat) * 1e3 if lat else float("nan")
     res.bytes_per_req = nbytes / len(lat) if lat else 0.0
     res.client_cpu_us_per_req = cpu / len(lat) * 1e6 if lat else float("nan")
@@ -323,9 +369,18 @@ def _run(base: str, paths: list[tuple[str, str]], clients: int, warmup: float, d
     return res
 
 
-def run(base: str, paths, clients: int = 1, warmup: float = 1.0, duration: float = 5.0,
-        max_requests: int = 1_000_000, server_pid: int | None = None, check=None, min_requests: int = 0,
-        max_duration: float | None = None) -> Result:
+def run(
+    base: str,
+    paths,
+    clients: int = 1,
+    warmup: float = 1.0,
+    duration: float = 5.0,
+    max_requests: int = 1_000_000,
+    server_pid: int | None = None,
+    check=None,
+    min_requests: int = 0,
+    max_duration: float | None = None,
+) -> Result:
     """``paths``: list of (label, path-with-query) tuples, sent round-robin.
 
     The measured window lasts ``duration`` seconds, longer (up to ``max_duration``) while fewer
@@ -333,8 +388,18 @@ def run(base: str, paths, clients: int = 1, warmup: float = 1.0, duration: float
     """
     if paths and isinstance(paths[0], str):
         paths = [("", p) for p in paths]
-    return _run(base, list(paths), clients, warmup, duration, max_requests, server_pid, check,
-                min_requests, max_duration)
+    return _run(
+        base,
+        list(paths),
+        clients,
+        warmup,
+        duration,
+        max_requests,
+        server_pid,
+        check,
+        min_requests,
+        max_duration,
+    )
 
 
 def main(argv=None) -> int:

@@ -72,8 +72,12 @@ def pick(corpus_dir: str, per_type: int = 40, seed: int = 7) -> list[dict]:
         queries.append({"type": qtype, "q": q, "gq": gq, "kind": kind, "note": note})
 
     # rare: emitted 2-4 times, at least 3 characters, spread evenly over the sorted candidates
-    rare = sorted(w for cls in ("noun", "verbal", "place", "org") for w, c, _r in emitted.get(cls, [])
-                  if 2 <= c <= 4 and len(w) >= 3 and KANJI_KATA.match(w))
+    rare = sorted(
+        w
+        for cls in ("noun", "verbal", "place", "org")
+        for w, c, _r in emitted.get(cls, [])
+        if 2 <= c <= 4 and len(w) >= 3 and KANJI_KATA.match(w)
+    )
     step = max(1, len(rare) // (per_type * 3))
     chosen = []
     for w in rare[::step]:
@@ -85,8 +89,15 @@ def pick(corpus_dir: str, per_type: int = 40, seed: int = 7) -> list[dict]:
         add("rare", w, w, note=f"occurrences={df(w)}")
 
     # common: the most emitted nouns that MeCab keeps as one token
-    pool = sorted(((c, w) for cls in ("noun", "verbal") for w, c, _r in emitted.get(cls, [])
-                   if len(w) >= 2 and KANJI_KATA.match(w)), reverse=True)
+    pool = sorted(
+        (
+            (c, w)
+            for cls in ("noun", "verbal")
+            for w, c, _r in emitted.get(cls, [])
+            if len(w) >= 2 and KANJI_KATA.match(w)
+        ),
+        reverse=True,
+    )
     common = []
     for _c, w in pool[: per_type * 4]:
         if single_token(w):
@@ -150,7 +161,9 @@ def pick(corpus_dir: str, per_type: int = 40, seed: int = 7) -> list[dict]:
         toks = list(tagger(w))
         if len(toks) != 1 or not toks[0].feature.kana:
             continue
-        uni = "".join(chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch for ch in toks[0].feature.kana)
+        uni = "".join(
+            chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch for ch in toks[0].feature.kana
+        )
         if uni == hira and hira not in [r for r, _ in readings]:
             readings.append((hira, w))
         if len(readings) == per_type:
@@ -159,8 +172,11 @@ def pick(corpus_dir: str, per_type: int = 40, seed: int = 7) -> list[dict]:
         add("reading", hira, hira, note=f"{w} occurrences={df(w)}")
 
     # era years: 平成17年 first, then the others by how often they occur
-    eras = [f"平成{i}年" for i in range(1, 32)] + [f"令和{i}年" for i in range(1, 8)] + \
-        [f"昭和{i}年" for i in range(40, 65)]
+    eras = (
+        [f"平成{i}年" for i in range(1, 32)]
+        + [f"令和{i}年" for i in range(1, 8)]
+        + [f"昭和{i}年" for i in range(40, 65)]
+    )
     eras = ["平成17年"] + sorted((e for e in eras if e != "平成17年"), key=lambda e: (-df(e), e))
     for e in eras[:per_type]:
         add("era", e, e, note=f"occurrences={df(e)}")
@@ -183,7 +199,9 @@ def pick(corpus_dir: str, per_type: int = 40, seed: int = 7) -> list[dict]:
 
 def load_or_pick(corpus_dir: str, per_type: int = 40) -> list[dict]:
     path = os.path.join(corpus_dir, f"queries-{per_type}.json")
-    if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(os.path.join(corpus_dir, "passages.jsonl")):
+    if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(
+        os.path.join(corpus_dir, "passages.jsonl")
+    ):
         return json.load(open(path, encoding="utf-8"))
     qs = pick(corpus_dir, per_type)
     with open(path, "w", encoding="utf-8") as f:

@@ -34,8 +34,9 @@ def env() -> dict:
 
 def available() -> tuple[bool, str]:
     try:
-        p = subprocess.run(renkei_cmd() + ["--help"], capture_output=True, text=True, cwd=REPO, env=env(),
-                           timeout=60)
+        p = subprocess.run(
+            renkei_cmd() + ["--help"], capture_output=True, text=True, cwd=REPO, env=env(), timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, str(exc)
     if p.returncode != 0:
@@ -79,7 +80,10 @@ def timed_child(args: list[str], log_path: str, cwd: str | None = None, environ:
     ``peak_rss_mb`` is the largest single process (``wait4``'s ru_maxrss); ``peak_tree_rss_mb``
     the largest sum over the whole process tree, sampled five times a second.
     """
+    from loadgen import system_cpu
+
     peak = [0]
+    sys0 = system_cpu()
     with open(log_path, "wb") as log:
         t0 = time.perf_counter()
         p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=environ)
@@ -97,9 +101,16 @@ def timed_child(args: list[str], log_path: str, cwd: str | None = None, environ:
         stop.set()
         th.join()
     cpu = ru.ru_utime + ru.ru_stime
-    return {"seconds": wall, "cpu_seconds": cpu, "cores_used": cpu / wall if wall else 0.0,
-            "peak_rss_mb": ru.ru_maxrss / 1024.0, "peak_tree_rss_mb": peak[0] / 1024.0,
-            "exit": os.waitstatus_to_exitcode(status)}
+    sys1 = system_cpu()
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "other_cores_busy": max(0.0, (sys1[0] - sys0[0]) - cpu) / wall if wall else 0.0,
+        "cores_used": cpu / wall if wall else 0.0,
+        "peak_rss_mb": ru.ru_maxrss / 1024.0,
+        "peak_tree_rss_mb": peak[0] / 1024.0,
+        "exit": os.waitstatus_to_exitcode(status),
+    }
 
 
 def build(seeds_dir: str, index_dir: str, log_path: str, procs: int | None = None) -> dict:
@@ -152,8 +163,9 @@ def has_snippet(body: bytes) -> bool:
 class Server:
     """``renkei serve`` in its own session (process group), so it and its workers stop together."""
 
-    def __init__(self, index_dir: str, port: int, log_path: str, workers: int | None = None,
-                 server: str | None = None) -> None:
+    def __init__(
+        self, index_dir: str, port: int, log_path: str, workers: int | None = None, server: str | None = None
+    ) -> None:
         self.index_dir = os.path.abspath(index_dir)
         self.port = port
         self.log_path = log_path
@@ -171,15 +183,24 @@ class Server:
         return self.proc.pid if self.proc else None
 
     def __enter__(self) -> Server:
-        args = renkei_cmd() + ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--index", self.index_dir]
+        args = renkei_cmd() + [
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--index",
+            self.index_dir,
+        ]
         if self.workers:
             args += ["--workers", str(self.workers)]
         e = env()
         if self.server:
             e["RENKEI_SERVER"] = self.server
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=e,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=e, start_new_session=True
+        )
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
@@ -188,7 +209,9 @@ class Server:
                     return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("renkei serve exited: " + open(self.log_path, errors="replace").read()[-2000:])
+                    raise RuntimeError(
+                        "renkei serve exited: " + open(self.log_path, errors="replace").read()[-2000:]
+                    ) from None
                 time.sleep(0.2)
         self.__exit__()
         raise RuntimeError("renkei serve did not answer /api/health in 120 s")

@@ -41,6 +41,22 @@ def log(*a) -> None:
     print(time.strftime("%H:%M:%S"), *a, flush=True)
 
 
+def wait_quiet(max_wait: float, threshold: float = 25.0) -> float:
+    """Wait (at most ``max_wait`` s) until the machine is idle: other people's work on the same two cores
+    would be measured as ours. Returns the busy % of the last one-second sample (100 % = one core)."""
+    deadline = time.time() + max_wait
+    busy = 0.0
+    while True:
+        b0, t0 = loadgen.system_cpu()
+        time.sleep(1.0)
+        b1, t1 = loadgen.system_cpu()
+        busy = 100.0 * (b1 - b0) / max(1e-9, (t1 - t0) / (os.cpu_count() or 1))
+        if busy < threshold or time.time() >= deadline:
+            if busy >= threshold:
+                log(f"    (machine still {busy:.0f}% busy with other work after {max_wait:.0f}s; measuring anyway)")
+            return busy
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,12 +105,18 @@ def machine() -> dict:
     if groonga_side.available():
         info["groonga"] = groonga_side.version().split(" [")[0]
     if wrkrun.available():
-        info["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0][:60]
+        info["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[
+            0
+        ][:60]
     try:
-        info["renkei_commit"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                                               capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "search", "indexer", "renkei", "web"],
-                               capture_output=True, text=True).stdout.strip()
+        info["renkei_commit"] = subprocess.run(
+            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", REPO, "status", "--porcelain", "--", "search", "indexer", "renkei", "web"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         info["renkei_tree"] = "with uncommitted changes" if dirty else "clean"
     except OSError:
         pass
@@ -157,25 +179,76 @@ def renkei_library(index_dir: str, mix: list[dict], min_s: float, max_s: float) 
     }
 
 
-def http_sweep(base: str, pid: int | None, labeled: list[tuple[str, str]], clients: list[int], args, check,
-               trivial: str) -> dict:
+class RenkeiCheck:
+    """Checks a renkei answer (ok, snippets on hits) and counts answers served from the LRU cache.
+
+    A cached answer reports ``took_ms`` of a few hundredths of a millisecond; a searched one
+    pays at least the MeCab analysis of the query (about a millisecond).
+    """
+
+    CACHED_MS = 0.3
+
+    def __init__(self) -> None:
+        self.cached = 0
+
+    def reset(self) -> None:
+        self.cached = 0
+
+    def __call__(self, _label: str, body: bytes) -> bool:
+        try:
+            d = json.loads(body)
+        except ValueError:
+            return False
+        if not d.get("ok"):
+            return False
+        if (d.get("took_ms") or 0.0) < self.CACHED_MS:
+            self.cached += 1
+        hits = d.get("hits") or []
+        return not hits or any(h.get("snippet") for h in hits)
+
+
+def http_sweep(
+    base: str, pid: int | None, labeled: list[tuple[str, str]], clients: list[int], args, check, trivial: str
+) -> dict:
     out = {"trivial": {}, "mix": {}, "wrk": {}, "wrk_trivial": {}}
     for c in clients:
-        r = loadgen.run(base, [("trivial", trivial)], clients=c, warmup=args.warmup / 2, duration=args.duration / 2,
-                        server_pid=pid)
+        r = loadgen.run(
+            base,
+            [("trivial", trivial)],
+            clients=c,
+            warmup=args.warmup / 2,
+            duration=args.duration / 2,
+            server_pid=pid,
+        )
         out["trivial"][str(c)] = r.as_dict()
-        log(f"    trivial {trivial} c={c}: {r.rps:.0f} req/s p50 {r.p50_ms:.2f} ms; client CPU "
-            f"{r.client_cpu_pct:.0f}% of a core ({r.client_cpu_us_per_req:.0f} us/req), server {r.server_cpu_pct or 0:.0f}%")
+        log(
+            f"    trivial {trivial} c={c}: {r.rps:.0f} req/s p50 {r.p50_ms:.2f} ms; client CPU "
+            f"{r.client_cpu_pct:.0f}% of a core ({r.client_cpu_us_per_req:.0f} us/req), server {r.server_cpu_pct or 0:.0f}%"
+        )
     for c in clients:
-        r = loadgen.run(base, labeled, clients=c, warmup=args.warmup, duration=args.duration, server_pid=pid,
-                        check=check, min_requests=args.min_requests, max_duration=args.max_duration)
+        r = loadgen.run(
+            base,
+            labeled,
+            clients=c,
+            warmup=args.warmup,
+            duration=args.duration,
+            server_pid=pid,
+            check=check,
+            min_requests=args.min_requests,
+            max_duration=args.max_duration,
+        )
         out["mix"][str(c)] = r.as_dict()
-        log(f"    mix c={c}: {r.rps:.1f} req/s p50 {r.p50_ms:.2f} p95 {r.p95_ms:.2f} p99 {r.p99_ms:.2f} ms "
-            f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU")
+        log(
+            f"    mix c={c}: {r.rps:.1f} req/s p50 {r.p50_ms:.2f} p95 {r.p95_ms:.2f} p99 {r.p99_ms:.2f} ms "
+            f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU"
+        )
         if args.wrk and wrkrun.available():
+            wait_quiet(args.quiet_wait)
             w = wrkrun.run(base, [p for _l, p in labeled], c, args.duration)
             out["wrk"][str(c)] = w
-            log(f"      wrk c={c}: {w['rps']:.1f} req/s p50 {w['p50_ms']:.2f} p99 {w['p99_ms']:.2f} ms errors {w['errors']}")
+            log(
+                f"      wrk c={c}: {w['rps']:.1f} req/s p50 {w['p50_ms']:.2f} p99 {w['p99_ms']:.2f} ms errors {w['errors']}"
+            )
     if args.wrk and wrkrun.available():
         c = clients[len(clients) // 2]
         out["wrk_trivial"][str(c)] = wrkrun.run(base, [trivial], c, args.duration / 2)
@@ -184,13 +257,23 @@ def http_sweep(base: str, pid: int | None, labeled: list[tuple[str, str]], clien
 
 def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
     labeled = [(q["type"], renkei_side.search_path(q)) for q in mix]
-    with renkei_side.Server(index_dir, free_port(), os.path.join(logdir, "renkei-serve.log"),
-                            workers=args.renkei_workers) as srv:
+    with renkei_side.Server(
+        index_dir, free_port(), os.path.join(logdir, "renkei-serve.log"), workers=args.renkei_workers
+    ) as srv:
         out = {"health": srv.health}
         head = open(srv.log_path, encoding="utf-8", errors="replace").read(3000).splitlines()
         out["server_log_head"] = [ln for ln in head if "GET /api" not in ln][:8]
-        out.update(http_sweep(srv.base, srv.pid, labeled, args.clients_list, args,
-                              lambda _l, b: renkei_side.has_snippet(b), "/api/health"))
+        out.update(
+            http_sweep(
+                srv.base,
+                srv.pid,
+                labeled,
+                args.clients_list,
+                args,
+                lambda _l, b: renkei_side.has_snippet(b),
+                "/api/health",
+            )
+        )
     return out
 
 
@@ -205,14 +288,17 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
     out["tokenizer"] = "TokenMecab"
     load_file = os.path.join(gdir, "load.grn")
     n, nbytes = groonga_side.write_load_file(os.path.join(cdir, "passages.jsonl"), load_file)
+    wait_quiet(args.quiet_wait)
     out["load"] = groonga_side.load(db, load_file)
     out["load"]["passages"] = n
     out["load"]["text_bytes"] = nbytes
     out["load"]["passages_per_s"] = n / out["load"]["seconds"]
     out["load"]["mb_per_s"] = nbytes / 1e6 / out["load"]["seconds"]
     out["db_bytes"] = du(gdir)
-    log(f"  groonga load: {n} passages in {out['load']['seconds']:.1f}s = {out['load']['passages_per_s']:.0f}/s, "
-        f"{out['load']['cores_used']:.2f} cores, peak RSS {out['load']['peak_rss_mb']:.0f} MB, db {out['db_bytes'] / 1e6:.0f} MB")
+    log(
+        f"  groonga load: {n} passages in {out['load']['seconds']:.1f}s = {out['load']['passages_per_s']:.0f}/s, "
+        f"{out['load']['cores_used']:.2f} cores, peak RSS {out['load']['peak_rss_mb']:.0f} MB, db {out['db_bytes'] / 1e6:.0f} MB"
+    )
     # the bulk-load variant: data first, then the index column built in one go (static construction)
     off_dir = gdir + "-offline"
     db2, _ = groonga_side.create_db(off_dir, with_index=False)
@@ -220,15 +306,24 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
     ix = groonga_side.build_index_offline(db2, off_dir)
     secs = ld["seconds"] + ix["seconds"]
     cpu = ld["cpu_seconds"] + ix["cpu_seconds"]
-    out["load_offline"] = {"load_seconds": ld["seconds"], "index_seconds": ix["seconds"], "seconds": secs,
-                           "cpu_seconds": cpu, "cores_used": cpu / secs, "passages_per_s": n / secs,
-                           "mb_per_s": nbytes / 1e6 / secs, "peak_rss_mb": max(ld["peak_rss_mb"], ix["peak_rss_mb"]),
-                           "db_bytes": du(off_dir)}
+    out["load_offline"] = {
+        "load_seconds": ld["seconds"],
+        "index_seconds": ix["seconds"],
+        "seconds": secs,
+        "cpu_seconds": cpu,
+        "cores_used": cpu / secs,
+        "passages_per_s": n / secs,
+        "mb_per_s": nbytes / 1e6 / secs,
+        "peak_rss_mb": max(ld["peak_rss_mb"], ix["peak_rss_mb"]),
+        "db_bytes": du(off_dir),
+    }
     shutil.rmtree(off_dir, ignore_errors=True)
     os.unlink(load_file)
     os.unlink(load_file + ".out")
-    log(f"  groonga load without index, then offline index build: {secs:.1f}s = {n / secs:.0f}/s "
-        f"(load {ld['seconds']:.1f}s, index {ix['seconds']:.1f}s, {cpu / secs:.2f} cores)")
+    log(
+        f"  groonga load without index, then offline index build: {secs:.1f}s = {n / secs:.0f}/s "
+        f"(load {ld['seconds']:.1f}s, index {ix['seconds']:.1f}s, {cpu / secs:.2f} cores)"
+    )
     with groonga_side.Server(db) as srv:
         out["server"] = {"threads": len(os.listdir(f"/proc/{srv.pid}/task")), "args": "groonga -s (defaults)"}
         hits: dict[str, list[int]] = collections.defaultdict(list)
@@ -291,11 +386,16 @@ def summarize_profile(prof_path: str, top: int = 15) -> dict:
     for r in by_tt + by_ct:
         r["tottime_share"] = r["tottime"] / total
         r["cumtime_share"] = r["cumtime"] / total
-    return {"total_s": total, "top_self": by_tt, "top_cumulative_renkei": by_ct,
-            "areas": dict(sorted(((k, v / total) for k, v in areas.items()), key=lambda kv: -kv[1]))}
+    return {
+        "total_s": total,
+        "top_self": by_tt,
+        "top_cumulative_renkei": by_ct,
+        "areas": dict(sorted(((k, v / total) for k, v in areas.items()), key=lambda kv: -kv[1])),
+    }
 
 
-def profile_renkei(cdir: str, mix: list[dict], work: str, outdir: str) -> dict:
+def profile_build(cdir: str, work: str) -> dict:
+    """``renkei index --procs 1`` under cProfile (one process, so every call is seen)."""
     res: dict = {}
     idx = os.path.join(work, "profile-index")
     shutil.rmtree(idx, ignore_errors=True)
@@ -309,12 +409,26 @@ def profile_renkei(cdir: str, mix: list[dict], work: str, outdir: str) -> dict:
         res["build_error"] = (p.stderr or p.stdout)[-500:]
     else:
         res["build"] = summarize_profile(prof)
-    # query path: warm once, then profile one full pass of the (cache-missing) mix
+    shutil.rmtree(idx, ignore_errors=True)
+    return res
+
+
+def profile_query(index_dir: str, mix: list[dict], work: str, outdir: str) -> dict:
+    """One pass of the mix through ``Engine.search`` under cProfile, one under pyinstrument.
+
+    The same index the library figures were measured on; the mix is larger than the LRU, so
+    every query is searched.
+    """
     import cProfile
 
-    lib = renkei_side.Library(idx)
+    res: dict = {}
+    lib = renkei_side.Library(index_dir)
+    for q in mix[:14]:
+        lib.search(q)
+    t0 = time.perf_counter()
     for q in mix:
         lib.search(q)
+    res["pass_s_unprofiled"] = time.perf_counter() - t0
     pr = cProfile.Profile()
     pr.enable()
     for q in mix:
@@ -336,7 +450,6 @@ def profile_renkei(cdir: str, mix: list[dict], work: str, outdir: str) -> dict:
         res["query_pyinstrument"] = "profile-query-pyinstrument.txt"
     except ImportError:
         pass
-    shutil.rmtree(idx, ignore_errors=True)
     return res
 
 
@@ -346,48 +459,72 @@ def profile_renkei(cdir: str, mix: list[dict], work: str, outdir: str) -> dict:
 def bench_size(n: int, args) -> dict:
     work = args.work
     cdir = os.path.join(work, f"corpus-{n}")
-    res: dict = {"size": n}
-    log(f"== {n} passages")
+    res: dict = {"size": n, "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+    log(f"== {n} passages (load average {' '.join(res['loadavg_start'])})")
     cfg = corpus.Config(n, os.path.abspath(cdir), seed=args.seed, workers=2)
     m = corpus.generate(cfg, log=lambda *a: log(" ", *a))
     jsonl = os.path.join(cdir, "passages.jsonl")
     if not os.path.exists(jsonl):
         raise SystemExit("renkei's parser (indexer.parse) is not importable: no passages.jsonl")
     n_pass, text_bytes = jsonl_bytes(jsonl)
-    res["corpus"] = {k: m.get(k) for k in ("files", "files_by_format", "bytes", "distinct_words",
-                                           "distinct_words_by_class", "seconds", "jsonl_parser")}
+    res["corpus"] = {
+        k: m.get(k)
+        for k in (
+            "files",
+            "files_by_format",
+            "bytes",
+            "distinct_words",
+            "distinct_words_by_class",
+            "seconds",
+            "jsonl_parser",
+        )
+    }
     res["corpus"]["passages"] = n_pass
     res["corpus"]["text_bytes"] = text_bytes
     mix = queries.interleave(queries.load_or_pick(cdir, args.per_type))
-    res["queries"] = {"distinct": len(mix), "per_type": args.per_type,
-                      "examples": {t: [q["q"] for q in mix if q["type"] == t][:3] for t in queries.TYPES}}
+    res["queries"] = {
+        "distinct": len(mix),
+        "per_type": args.per_type,
+        "examples": {t: [q["q"] for q in mix if q["type"] == t][:3] for t in queries.TYPES},
+    }
     log(f"  {n_pass} passages, {text_bytes / 1e6:.1f} MB of text; {len(mix)} distinct queries")
 
     if not args.no_floor:
         fl = tokfloor.run(jsonl, limit=args.floor_limit)
         res["floor"] = fl
-        log("  tokenization floor: " + ", ".join(f"{k} {v['passages_per_s']:.0f}/s"
-                                                   for k, v in fl.items() if isinstance(v, dict)))
+        log(
+            "  tokenization floor: "
+            + ", ".join(f"{k} {v['passages_per_s']:.0f}/s" for k, v in fl.items() if isinstance(v, dict))
+        )
 
     ok, why = renkei_side.available()
     if ok and not args.no_renkei:
         rk: dict = {}
         idx = os.path.join(work, f"index-{n}")
         shutil.rmtree(idx, ignore_errors=True)
-        b = renkei_side.build(os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"),
-                              procs=args.renkei_procs)
+        wait_quiet(args.quiet_wait)
+        b = renkei_side.build(
+            os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"), procs=args.renkei_procs
+        )
         b["index_bytes"] = du(idx)
         b["passages"] = b.get("passages") or n_pass
         b["passages_per_s"] = b["passages"] / b["seconds"]
         b["mb_per_s"] = text_bytes / 1e6 / b["seconds"]
         rk["build"] = b
-        log(f"  renkei index: {b['passages']} passages in {b['seconds']:.1f}s = {b['passages_per_s']:.0f}/s, "
+        log(
+            f"  renkei index: {b['passages']} passages in {b['seconds']:.1f}s = {b['passages_per_s']:.0f}/s, "
             f"{b['cores_used']:.2f} cores, peak RSS {b['peak_rss_mb']:.0f} MB (tree {b['peak_tree_rss_mb']:.0f} MB), "
-            f"index {b['index_bytes'] / 1e6:.0f} MB; {b['summary'][:120]}")
+            f"index {b['index_bytes'] / 1e6:.0f} MB; {b['summary'][:120]}"
+        )
         rk["library"] = renkei_library(idx, mix, args.lib_min, args.lib_max)
+        if args.profile and n == min(args.sizes_list):
+            log("  profiling the query path (cProfile, pyinstrument) on this index")
+            args.profile_result = {"size": n, **profile_query(idx, mix, work, args.out)}
         lb = rk["library"]
-        log(f"  renkei library: p50 {lb['all']['p50_ms']:.1f} p95 {lb['all']['p95_ms']:.1f} p99 {lb['all']['p99_ms']:.1f} ms; "
-            + ", ".join(f"{t} {v['p50_ms']:.1f}" for t, v in lb["by_type"].items()))
+        log(
+            f"  renkei library: p50 {lb['all']['p50_ms']:.1f} p95 {lb['all']['p95_ms']:.1f} p99 {lb['all']['p99_ms']:.1f} ms; "
+            + ", ".join(f"{t} {v['p50_ms']:.1f}" for t, v in lb["by_type"].items())
+        )
         log("  renkei HTTP:")
         rk["http"] = renkei_http(idx, mix, args, work)
         res["renkei"] = rk
@@ -401,33 +538,58 @@ def bench_size(n: int, args) -> dict:
         res["groonga"] = groonga_all(cdir, mix, args, os.path.join(work, f"groonga-{n}"))
     else:
         res["groonga"] = {"skipped": "groonga not on PATH" if args.groonga else "--no-groonga"}
+    res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     return res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="10000,100000", help="comma-separated passage counts (10000,100000,1000000)")
+    ap.add_argument(
+        "--sizes", default="10000,100000", help="comma-separated passage counts (10000,100000,1000000)"
+    )
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--groonga", dest="groonga", action="store_true", default=True,
-                   help="also benchmark Groonga when it is on PATH (default)")
+    g.add_argument(
+        "--groonga",
+        dest="groonga",
+        action="store_true",
+        default=True,
+        help="also benchmark Groonga when it is on PATH (default)",
+    )
     g.add_argument("--no-groonga", dest="groonga", action="store_false")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
-    ap.add_argument("--work", default=os.path.join(HERE, "work"), help="corpora, indexes, databases (not in git)")
+    ap.add_argument(
+        "--work", default=os.path.join(HERE, "work"), help="corpora, indexes, databases (not in git)"
+    )
     ap.add_argument("--clients", default="1,8,32")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per HTTP run")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each HTTP run")
-    ap.add_argument("--per-type", type=int, default=40, help="variants per query type (7 types)")
-    ap.add_argument("--lib-min", type=float, default=30.0,
-                    help="library timing: at least one pass over the mix and this many seconds")
+    ap.add_argument("--per-type", type=int, default=100,
+                    help="variants per query type (7 types; era years stop at 63): well above 256 per server worker")
+    ap.add_argument(
+        "--lib-min",
+        type=float,
+        default=30.0,
+        help="library timing: at least one pass over the mix and this many seconds",
+    )
     ap.add_argument("--lib-max", type=float, default=180.0, help="library timing: at most this many seconds")
-    ap.add_argument("--min-requests", type=int, default=150,
-                    help="HTTP: extend a run past --duration until this many answers (up to --max-duration)")
+    ap.add_argument(
+        "--min-requests",
+        type=int,
+        default=150,
+        help="HTTP: extend a run past --duration until this many answers (up to --max-duration)",
+    )
     ap.add_argument("--max-duration", type=float, default=60.0)
     ap.add_argument("--floor-limit", type=int, default=20000, help="passages tokenized for the MeCab floor")
     ap.add_argument("--renkei-procs", type=int, default=None, help="renkei index --procs (default: renkei's)")
-    ap.add_argument("--renkei-workers", type=int, default=None, help="renkei serve --workers (default: renkei's)")
+    ap.add_argument(
+        "--renkei-workers", type=int, default=None, help="renkei serve --workers (default: renkei's)"
+    )
     ap.add_argument("--seed", type=int, default=corpus.Config.seed)
-    ap.add_argument("--profile", action="store_true", help="profile renkei's build and query paths at the smallest size")
+    ap.add_argument("--quiet-wait", type=float, default=60.0,
+                    help="before each measurement wait up to this long for the machine to be idle")
+    ap.add_argument(
+        "--profile", action="store_true", help="profile renkei's build and query paths at the smallest size"
+    )
     ap.add_argument("--no-wrk", dest="wrk", action="store_false", help="skip the wrk cross-check")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-renkei", action="store_true")
@@ -435,11 +597,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     args.clients_list = [int(c) for c in args.clients.split(",") if c]
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    args.sizes_list = sizes
+    args.profile_result = None
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
     started = time.time()
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
-               "args": {k: v for k, v in vars(args).items()}, "sizes": []}
+    results = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "args": {k: v for k, v in vars(args).items()},
+        "sizes": [],
+    }
     out_json = os.path.join(args.out, "latest.json")
     for n in sizes:
         results["sizes"].append(bench_size(n, args))
@@ -447,10 +615,9 @@ def main(argv=None) -> int:
         json.dump(results, open(out_json, "w", encoding="utf-8"), ensure_ascii=False, indent=1)
     if args.profile and renkei_side.available()[0]:
         n = min(sizes)
-        cdir = os.path.join(args.work, f"corpus-{n}")
-        log(f"== profiling renkei at {n} passages")
-        mix = queries.interleave(queries.load_or_pick(cdir, args.per_type))
-        results["profile"] = {"size": n, **profile_renkei(cdir, mix, args.work, args.out)}
+        log(f"== profiling renkei's build at {n} passages (--procs 1, cProfile)")
+        results["profile"] = {**(args.profile_result or {"size": n}),
+                              **profile_build(os.path.join(args.work, f"corpus-{n}"), args.work)}
     results["seconds"] = round(time.time() - started, 1)
     json.dump(results, open(out_json, "w", encoding="utf-8"), ensure_ascii=False, indent=1)
     import report

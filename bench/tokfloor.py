@@ -80,7 +80,9 @@ def _tagger_ready(_i: int) -> int:
     return 0
 
 
-_WARM = ["連携協約の締結を証するため、本協約書2通を作成し、両市が記名押印の上、それぞれ各1通を保有する。"] * 200
+_WARM = [
+    "連携協約の締結を証するため、本協約書2通を作成し、両市が記名押印の上、それぞれ各1通を保有する。"
+] * 200
 
 
 def run(jsonl: str, limit: int | None = None) -> dict:

@@ -46,15 +46,36 @@ def run(base: str, paths: list[str], clients: int, duration: float) -> dict:
         f.write(LUA % ", ".join(_lua_str(p) for p in paths))
         script = f.name
     try:
-        p = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{max(1, int(round(duration)))}s", "--timeout", "30s",
-                            "-s", script, base + "/"], capture_output=True, text=True, timeout=duration + 60)
+        p = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{clients}",
+                f"-d{max(1, int(round(duration)))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script,
+                base + "/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+        )
     finally:
         os.unlink(script)
     for line in p.stdout.splitlines():
         if line.startswith("WRKJSON "):
             d = json.loads(line[8:])
             secs = d["duration_us"] / 1e6
-            return {"clients": clients, "requests": d["requests"], "rps": d["requests"] / secs if secs else 0.0,
-                    "p50_ms": d["p50_us"] / 1e3, "p95_ms": d["p95_us"] / 1e3, "p99_ms": d["p99_us"] / 1e3,
-                    "mean_ms": d["mean_us"] / 1e3, "errors": d["socket_errors"] + d["status_errors"]}
+            return {
+                "clients": clients,
+                "requests": d["requests"],
+                "rps": d["requests"] / secs if secs else 0.0,
+                "p50_ms": d["p50_us"] / 1e3,
+                "p95_ms": d["p95_us"] / 1e3,
+                "p99_ms": d["p99_us"] / 1e3,
+                "mean_ms": d["mean_us"] / 1e3,
+                "errors": d["socket_errors"] + d["status_errors"],
+            }
     raise RuntimeError(f"wrk gave no result: {p.stdout[-500:]} {p.stderr[-500:]}")
