@@ -253,20 +253,25 @@ class ReadingFilter(Filter):
             yield t
 
 
-class ReadingCompoundFilter(Filter):
-    """Index mode: add the joined readings of 2..``max_parts`` adjacent nouns/affixes.
-    Query mode: join all readings into one token (``reading_key``).
+def _joinable(t: Token) -> bool:
+    m = t.morph
+    return not t.stopped and m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
 
-    >>> [(t.text, t.pos) for t in reading_analyzer()("久留米市へ", positions=True)]
-    [('クルメ', 0), ('クルメシ', 0), ('シ', 1)]
-    >>> [t.text for t in reading_analyzer()("しものせき", mode="query")]
-    ['シモノセキ']
+
+class _JoiningFilter(Filter):
+    """Index mode: after each noun or affix, also give the joined terms of it and the next ones
+    (up to ``max_parts`` in all) that touch it in the text, at its position. Subclasses say what
+    a part contributes (``_part``), how a joined term is finished (``_finish``) and what query
+    mode does (``_query``). Everything starting at one morpheme is yielded before the next, so
+    positions never go back.
     """
 
     is_morph = True
+    max_parts = 3
 
-    def __init__(self, max_parts: int = 4) -> None:
-        self.max_parts = max_parts
+    def __init__(self, max_parts: int | None = None) -> None:
+        if max_parts is not None:
+            self.max_parts = max_parts
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         tokens = iter(tokens)
@@ -275,80 +280,8 @@ class ReadingCompoundFilter(Filter):
         out: Token | None = None
         for t in tokens:
             if t.mode == "query":
-                yield self._join(t, tokens)
+                yield from self._query(t, tokens)
                 return
-            m = t.morph
-            joinable = not t.stopped and m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
-            if run and not (joinable and run[-1][4].end == m.start):
-                yield from self._flush(run, out)
-                run = []
-            if joinable:
-                if out is None:
-                    out = t.copy()
-                d = t.__dict__
-                run.append((t.text, d.get("pos", 0), d.get("startchar", 0), d.get("endchar", 0), m))
-            else:
-                yield t
-        if run:
-            yield from self._flush(run, out)
-
-    @staticmethod
-    def _join(first: Token, rest: Iterator[Token]) -> Token:
-        joined = first.copy()  # copy before the tokenizer overwrites it with the next morpheme
-        parts = [_raw_reading(first.morph)]
-        for t in rest:
-            parts.append(_raw_reading(t.morph))
-            if joined.chars:
-                joined.endchar = t.endchar
-        joined.text = fold_long_vowel("".join(parts))
-        return joined
-
-    def _flush(self, run: list[tuple[str, int, int, int, Morph]], out: Any) -> Iterator[Token]:
-        # Readings are joined raw and folded once, as reading_key() does for a query. Everything
-        # starting at one morpheme is yielded before the next, so positions never go back.
-        n = len(run)
-        for i, (text, pos, startchar, _, morph) in enumerate(run):
-            out.morph, out.pos, out.startchar = morph, pos, startchar
-            joined = _raw_reading(morph)
-            out.text, out.endchar = text, run[i][3]
-            yield out
-            for j in range(i + 1, min(n, i + self.max_parts)):
-                joined += _raw_reading(run[j][4])
-                out.text, out.endchar = fold_long_vowel(joined), run[j][3]
-                yield out
-
-
-MAX_COMPOUND = 3  # parts of a noun compound also indexed as one term
-
-
-def _joinable(t: Token) -> bool:
-    m = t.morph
-    return not t.stopped and m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
-
-
-class CompoundFilter(Filter):
-    """Index mode: after each noun or affix, also give the joined terms of it and the next
-    one or two that touch it in the text, at its position. A query word made of such a run
-    (図書館 = 図書 + 館) is then one term lookup instead of a phrase check of positions.
-
-    >>> [(t.text, t.pos) for t in surface_analyzer()("県立図書館へ", positions=True)]
-    [('県立', 0), ('県立図書', 0), ('県立図書館', 0), ('図書', 1), ('図書館', 1), ('館', 2)]
-    >>> [t.text for t in surface_analyzer()("県立図書館", mode="query")]
-    ['県立', '図書', '館']
-    """
-
-    is_morph = True
-
-    def __init__(self, max_parts: int = MAX_COMPOUND) -> None:
-        self.max_parts = max_parts
-
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        run: list[tuple[str, int, int, int, Morph]] = []
-        out: Token | None = None
-        for t in tokens:
-            if t.mode == "query":
-                yield t
-                continue
             joinable = _joinable(t)
             if run and not (joinable and run[-1][4].end == t.morph.start):
                 yield from self._flush(run, out)
@@ -368,11 +301,68 @@ class CompoundFilter(Filter):
         for i, (text, pos, startchar, endchar, morph) in enumerate(run):
             out.morph, out.pos, out.startchar, out.endchar, out.text = morph, pos, startchar, endchar, text
             yield out
-            joined = text
+            joined = self._part(text, morph)
             for j in range(i + 1, min(n, i + self.max_parts)):
-                joined += run[j][0]
-                out.text, out.endchar = joined, run[j][3]
+                joined += self._part(run[j][0], run[j][4])
+                out.text, out.endchar = self._finish(joined), run[j][3]
                 yield out
+
+    def _part(self, text: str, morph: Morph) -> str:
+        return text
+
+    def _finish(self, joined: str) -> str:
+        return joined
+
+    def _query(self, first: Token, rest: Iterator[Token]) -> Iterator[Token]:
+        yield first
+        yield from rest
+
+
+class ReadingCompoundFilter(_JoiningFilter):
+    """Index mode: add the joined readings of 2..``max_parts`` adjacent nouns/affixes.
+    Query mode: join all readings into one token (``reading_key``).
+
+    >>> [(t.text, t.pos) for t in reading_analyzer()("久留米市へ", positions=True)]
+    [('クルメ', 0), ('クルメシ', 0), ('シ', 1)]
+    >>> [t.text for t in reading_analyzer()("しものせき", mode="query")]
+    ['シモノセキ']
+    """
+
+    max_parts = 4
+
+    # Readings are joined raw and folded once, as reading_key() does for a query.
+    def _part(self, text: str, morph: Morph) -> str:
+        return _raw_reading(morph)
+
+    def _finish(self, joined: str) -> str:
+        return fold_long_vowel(joined)
+
+    def _query(self, first: Token, rest: Iterator[Token]) -> Iterator[Token]:
+        joined = first.copy()  # copy before the tokenizer overwrites it with the next morpheme
+        parts = [_raw_reading(first.morph)]
+        for t in rest:
+            parts.append(_raw_reading(t.morph))
+            if joined.chars:
+                joined.endchar = t.endchar
+        joined.text = fold_long_vowel("".join(parts))
+        yield joined
+
+
+MAX_COMPOUND = 3  # parts of a noun compound also indexed as one term
+
+
+class CompoundFilter(_JoiningFilter):
+    """Index mode: after each noun or affix, also give the joined terms of it and the next
+    one or two that touch it in the text, at its position. A query word made of such a run
+    (図書館 = 図書 + 館) is then one term lookup instead of a phrase check of positions.
+
+    >>> [(t.text, t.pos) for t in surface_analyzer()("県立図書館へ", positions=True)]
+    [('県立', 0), ('県立図書', 0), ('県立図書館', 0), ('図書', 1), ('図書館', 1), ('館', 2)]
+    >>> [t.text for t in surface_analyzer()("県立図書館", mode="query")]
+    ['県立', '図書', '館']
+    """
+
+    max_parts = MAX_COMPOUND
 
 
 def compound_term(analyzer: Any, text: str, max_parts: int = MAX_COMPOUND) -> str | None:
