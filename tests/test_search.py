@@ -275,3 +275,48 @@ def test_index_of_another_schema_version_is_refused(tmp_path, seeds_dir):
     info_path.write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(IndexMissing, match="rebuild it"):
         Engine(tmp_path).search("連携")
+
+
+@pytest.fixture(scope="module")
+def tiny_engine(tmp_path_factory):
+    """A tiny index of text written the ways the analyzer must see through."""
+    from indexer.build import build
+    from search.api import Engine
+
+    seeds = tmp_path_factory.mktemp("tiny-seeds")
+    (seeds / "news.txt").write_text(
+        "大気の話題\n令和元年5月1日\n"
+        "市内でＰＭ２．５の濃度が上がり、ｽﾎﾟｰﾂ大会は延期された。\n\n"
+        "髙島屋の前で、觀光客が國際交流の催しに参加した。\n\n"
+        "観光の振興について、二十三の団体が協議した。\n",
+        encoding="utf-8",
+    )
+    root = tmp_path_factory.mktemp("tiny-index")
+    build(seeds, root)
+    return Engine(root)
+
+
+def test_full_width_original_is_marked_whole(tiny_engine):
+    for query in ("pm2.5", "PM2.5", "ＰＭ２．５"):
+        hit = tiny_engine.search(query)["hits"][0]
+        assert "<mark>ＰＭ２．５</mark>" in hit["snippet"], (query, hit["snippet"])
+        start, end = hit["highlights"][0]
+        assert hit["text"][start:end] == "ＰＭ２．５"
+
+
+def test_half_width_kana_and_variants_in_the_text(tiny_engine):
+    assert "<mark>ｽﾎﾟｰﾂ</mark>" in tiny_engine.search("スポーツ")["hits"][0]["snippet"]
+    assert "<mark>髙島屋</mark>" in tiny_engine.search("高島屋")["hits"][0]["snippet"]
+    assert tiny_engine.search("国際交流")["total"] == 1
+    assert tiny_engine.search("23")["total"] == 1  # 二十三
+
+
+def test_compound_does_not_match_words_apart(tiny_engine):
+    assert tiny_engine.search("観光振興")["total"] == 0
+    assert tiny_engine.search("観光 振興")["total"] == 1
+
+
+def test_prose_paragraphs_carry_the_document_date(tiny_engine):
+    body = tiny_engine.search("2019年")
+    assert body["total"] == 3  # 令和元年 is 2019, the dateline of every paragraph
+    assert {h["document"]["date"] for h in body["hits"]} == {"2019-05-01"}
