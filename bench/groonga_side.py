@@ -239,7 +239,8 @@ def hits_of(body: bytes | str | list) -> int | None:
 
 
 def has_snippet(body: bytes) -> bool:
-    """True when the answer reports a status of 0 and, if it has hits, a snippet for them."""
+    """True when the answer has status 0 and, if it has hits, a snippet or a highlighted title
+    (a passage that matched on its title alone has no text snippet)."""
     try:
         d = json.loads(body)
         if d[0][0] != 0:
@@ -247,6 +248,6 @@ def has_snippet(body: bytes) -> bool:
         rows = d[1][0]
         if int(rows[0][0]) == 0:
             return True
-        return any(r[3] for r in rows[2:])
+        return any(r[3] or (r[2] and "keyword" in r[2]) for r in rows[2:])
     except (ValueError, IndexError, TypeError):
         return False

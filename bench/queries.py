@@ -1,6 +1,6 @@
 """The benchmark's query mix, chosen deterministically from a generated corpus.
 
-Seven query types, each with ``per_type`` variants (40 by default, so 280 distinct queries):
+Seven query types, each with ``per_type`` variants (100 by default, about 660 distinct queries):
 
 * ``rare``    a lexicon word the generator emitted only 2–4 times;
 * ``common``  the most frequent emitted nouns (連携, 地域, 事業 …);
@@ -11,9 +11,9 @@ Seven query types, each with ``per_type`` variants (40 by default, so 280 distin
 * ``era``     an era year, 平成17年 first;
 * ``facet``   a common word restricted to one kind, ``観光 kind:activity``; with facets.
 
-Why so many variants: renkei's Engine keeps an LRU cache of the last 256 answers and Groonga a
-query cache. Sent round-robin, 280 distinct queries never hit an LRU of 256, so every request is
-really searched. (Groonga's cache is also switched off with ``cache=no``.)
+Why so many variants: renkei's Engine keeps an LRU cache of the last 256 answers per worker,
+Groonga a query cache. Sent round-robin, ~660 distinct queries never hit an LRU of 256 (even
+split over two workers), so every request is really searched. (Groonga's cache is also switched off with ``cache=no``.)
 
 Each query carries the renkei form (``q``) and the Groonga form (``gq`` for ``query``, ``kind``
 for a ``filter``).

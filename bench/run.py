@@ -394,6 +394,34 @@ def summarize_profile(prof_path: str, top: int = 15) -> dict:
     }
 
 
+def summarize_sampled(root) -> dict:
+    """Shares from a pyinstrument (sampling) profile: self time by area, and the inclusive time of
+    renkei's own functions (first occurrence on each path, so recursion is not counted twice)."""
+    total = root.time or 1e-9
+    areas: dict[str, float] = collections.defaultdict(float)
+    own: dict[str, float] = collections.defaultdict(float)
+
+    def walk(fr, seen: frozenset, parent_path: str = "~", parent_name: str = "?") -> None:
+        path = fr.file_path or "~"
+        name = fr.function or "?"
+        if fr.is_synthetic:  # pyinstrument's [self] / [await] leaves: the parent's own time
+            path, name = parent_path, parent_name
+        areas[_area(path, name)] += max(0.0, fr.time - sum(ch.time for ch in fr.children))
+        key = None
+        if path.startswith(tuple(f"{REPO}/{p}/" for p in ("search", "indexer", "web"))):
+            key = f"{os.path.relpath(path, REPO)}: {name}"
+            if key not in seen:
+                own[key] += fr.time
+        for ch in fr.children:
+            walk(ch, seen | {key} if key else seen, path, name)
+
+    walk(root, frozenset())
+    return {"total_s": total,
+            "areas": dict(sorted(((k, v / total) for k, v in areas.items()), key=lambda kv: -kv[1])),
+            "renkei_inclusive": [{"func": k, "seconds": v, "share": v / total}
+                                 for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:15]]}
+
+
 def profile_build(cdir: str, work: str) -> dict:
     """``renkei index --procs 1`` under cProfile (one process, so every call is seen)."""
     res: dict = {}
@@ -448,6 +476,7 @@ def profile_query(index_dir: str, mix: list[dict], work: str, outdir: str) -> di
         with open(os.path.join(outdir, "profile-query-pyinstrument.txt"), "w", encoding="utf-8") as f:
             f.write(pi.output_text(unicode=True, color=False, show_all=False))
         res["query_pyinstrument"] = "profile-query-pyinstrument.txt"
+        res["query_sampled"] = summarize_sampled(pi.last_session.root_frame())
     except ImportError:
         pass
     return res
