@@ -5,13 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.catalog import CatalogEntry, load_catalog
 from indexer.parse import parse_text
-from indexer.passage import Passage
+from indexer.passage import Document, Passage
 from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import index as whoosh_index
@@ -59,30 +59,56 @@ def parse_file(source: SourceFile | Path, catalog: CatalogEntry | None = None, *
         raise DocumentError(f"{source.path}: cannot be parsed ({type(exc).__name__}: {exc})") from exc
 
 
+def parse_each(
+    seeds: Path, jobs: Iterable[tuple[int, SourceFile, CatalogEntry | None]], strict: bool, send
+) -> Iterator[tuple[int, Document, list[Passage]]]:
+    """Parse files in turn, yielding each one's passages; a bad file is reported and skipped
+    (``("skipped", path, reason)`` to ``send``), or raised when ``strict``."""
+    for file_no, source, entry in jobs:
+        try:
+            document, passages = parse_file(source, entry)
+        except DocumentError as exc:
+            if strict:
+                raise
+            send(("skipped", str(source.path), exc.message.split(": ", 1)[-1]))
+            continue
+        yield file_no, document, passages
+        send(
+            ("parsed", source.path.relative_to(seeds).as_posix(), len(passages), document.id, document.title)
+        )
+
+
+def _jobs(seeds: Path) -> tuple[list[tuple[int, SourceFile, CatalogEntry | None]], list[Skipped]]:
+    if not seeds.is_dir():
+        raise DocumentError(f"{seeds}: no such folder of source files")
+    files, ignored = walk(seeds)
+    catalog = load_catalog(seeds)
+    return [(n, f, catalog.get(f.path.relative_to(seeds).as_posix())) for n, f in enumerate(files)], ignored
+
+
+def _receiver(report: BuildReport, total: int, progress: Progress | None, titles: dict[str, str]):
+    def receive(message: tuple) -> None:
+        if message[0] == "skipped":
+            report.skipped.append(Skipped(Path(message[1]), message[2]))
+        elif message[0] == "parsed":
+            _, rel, count, doc_id, title = message
+            report.documents += 1
+            report.passages += count
+            titles[doc_id] = title
+            if progress:
+                progress(rel, report.documents + len(report.skipped), total)
+
+    return receive
+
+
 def collect(
     seeds: Path, *, strict: bool = False, progress: Progress | None = None
 ) -> tuple[list[Passage], BuildReport]:
     """Parse every supported file under ``seeds``; bad files are reported and skipped."""
-    if not seeds.is_dir():
-        raise DocumentError(f"{seeds}: no such folder of source files")
-    report = BuildReport()
-    files, report.ignored = walk(seeds)
-    catalog = load_catalog(seeds)
-    passages: list[Passage] = []
-    for n, source in enumerate(files, 1):
-        rel = source.path.relative_to(seeds).as_posix()
-        try:
-            _, found = parse_file(source, catalog.get(rel))
-        except DocumentError as exc:
-            if strict:
-                raise
-            report.skipped.append(Skipped(source.path, exc.message.split(": ", 1)[-1]))
-            continue
-        report.documents += 1
-        passages.extend(found)
-        if progress:
-            progress(rel, n, len(files))
-    report.passages = len(passages)
+    jobs, ignored = _jobs(seeds)
+    report = BuildReport(ignored=ignored)
+    receive = _receiver(report, len(jobs), progress, {})
+    passages = [p for _, _, found in parse_each(seeds, jobs, strict, receive) for p in found]
     return passages, report
 
 
@@ -158,20 +184,11 @@ class _Chunk:
 
     def run(self, jobs: list[tuple[int, SourceFile, CatalogEntry | None]]) -> int:
         added = 0
-        for file_no, source, entry in jobs:
-            rel = source.path.relative_to(self.seeds).as_posix()
-            try:
-                document, passages = parse_file(source, entry)
-            except DocumentError as exc:
-                if self.strict:
-                    raise
-                self.send(("skipped", str(source.path), exc.message.split(": ", 1)[-1]))
-                continue
+        for file_no, _, passages in parse_each(self.seeds, jobs, self.strict, self.send):
             for passage in passages:
                 # Document order across files and workers: the file's number, then the ordinal.
                 self.writer.add_document(**index_document(passage, (file_no << 24) | passage.ordinal))
             added += len(passages)
-            self.send(("parsed", rel, len(passages), document.id, document.title))
         return added
 
 
@@ -217,26 +234,12 @@ def build(
 ) -> BuildReport:
     """Rebuild the index under ``root`` from ``seeds``; the served index switches only on success."""
     started = time.perf_counter()
-    if not seeds.is_dir():
-        raise DocumentError(f"{seeds}: no such folder of source files")
     with store.rebuild_lock(root):
-        report = BuildReport()
-        files, report.ignored = walk(seeds)
-        catalog = load_catalog(seeds)
-        jobs = [(n, f, catalog.get(f.path.relative_to(seeds).as_posix())) for n, f in enumerate(files)]
+        jobs, ignored = _jobs(seeds)
+        files = [source for _, source, _ in jobs]
+        report = BuildReport(ignored=ignored)
         titles: dict[str, str] = {}
-
-        def receive(message: tuple) -> None:
-            kind = message[0]
-            if kind == "skipped":
-                report.skipped.append(Skipped(Path(message[1]), message[2]))
-            elif kind == "parsed":
-                _, rel, count, doc_id, title = message
-                report.documents += 1
-                report.passages += count
-                titles[doc_id] = title
-                if progress:
-                    progress(rel, report.documents + len(report.skipped), len(files))
+        receive = _receiver(report, len(jobs), progress, titles)
 
         gen = store.new_generation(root)
         try:
