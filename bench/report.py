@@ -279,7 +279,7 @@ def plot(res: dict, path: str) -> None:
 
     sizes = res.get("sizes", [])
     xs = [s["size"] for s in sizes]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6.2))
 
     def series(fn):
         pts = [(s["size"], fn(s)) for s in sizes]
@@ -308,7 +308,7 @@ def plot(res: dict, path: str) -> None:
     ax.set_ylabel("seconds")
     ax.set_title("Index build time")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 
     ax = axes[1]
     for label, fn, style in (
@@ -340,7 +340,7 @@ def plot(res: dict, path: str) -> None:
     ax.set_ylabel("ms")
     ax.set_title("Query latency (mixed queries)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 
     ax = axes[2]
     for label, fn, style in (
@@ -359,12 +359,18 @@ def plot(res: dict, path: str) -> None:
     ax.set_ylabel("requests/s")
     ax.set_title("HTTP throughput (mixed queries)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    from matplotlib.ticker import LogLocator, NullLocator, ScalarFormatter
+
     for ax in axes:
         if xs:
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs])
-            ax.minorticks_off()
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xlim(min(xs) / 2, max(xs) * 2)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
     fig.suptitle(
         f"renkei vs Groonga on {res.get('machine', {}).get('cores', '?')} cores ({res.get('started', '')})"
     )
