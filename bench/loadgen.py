@@ -43,8 +43,10 @@ class Result:
     client_cpu_us_per_req: float = 0.0
     client_cpu_pct: float = 0.0
     server_cpu_pct: float | None = None
+    server_cpu_pct_by_process: list = field(default_factory=list)  # busiest first
     system_cpu_pct: float | None = None  # the whole machine, 100 % per core
     reconnects: int = 0
+    sent: int = 0  # every request started, warm-up included (to continue a round-robin elsewhere)
     status: dict = field(default_factory=dict)
     by_label: dict = field(default_factory=dict)
 
@@ -112,19 +114,23 @@ class _Proc:
             todo += children.get(p, [])
         return out
 
-    def cpu(self) -> float | None:
-        if self.pid is None:
-            return None
-        total = 0
+    def by_pid(self) -> dict[int, float]:
+        out: dict[int, float] = {}
         for p in self._tree():
             try:
                 with open(f"/proc/{p}/stat") as f:
                     st = f.read()
                 fields = st[st.rindex(")") + 2 :].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
+                out[p] = (int(fields[11]) + int(fields[12])) / self.tck  # utime, stime
             except (OSError, ValueError, IndexError):
                 continue
-        return total / self.tck
+        return out
+
+    def cpu(self) -> float | None:
+        if self.pid is None:
+            return None
+        self.last = self.by_pid()
+        return sum(self.last.values())
 
 
 class _Client:
@@ -206,6 +212,7 @@ def _run(
     t_cap = t_measure + max(duration, max_duration or duration)
     proc = _Proc(server_pid)
     cpu0 = srv0 = None
+    srv0_by: dict = {}
     sys0 = (0.0, 0.0)
     w0 = t_measure
     measuring = False
@@ -214,6 +221,7 @@ def _run(
         nonlocal reconnects
         label, req = reqs[c.next % len(reqs)]
         c.next += clients
+        sent[0] += 1
         c.label = label
         c.buf = b""
         c.head_end = -1
@@ -257,6 +265,7 @@ def _run(
             if not ok or c.status != 200 or (check is not None and not check(c.label, body)):
                 errors += 1
 
+    sent = [0]
     end = [t_end]  # extended up to t_cap while fewer than min_requests were measured
     active = set()
     for k in range(clients):
@@ -270,6 +279,7 @@ def _run(
             measuring = True
             cpu0 = time.process_time()
             srv0 = proc.cpu()
+            srv0_by = dict(getattr(proc, "last", {}))
             sys0 = system_cpu()
             w0 = now
         for key, mask in events:
@@ -363,7 +373,10 @@ def _run(
     res.client_cpu_pct = 100.0 * cpu / wall if wall > 0 else 0.0
     if srv1 is not None and srv0 is not None:
         res.server_cpu_pct = 100.0 * (srv1 - srv0) / wall
+        per = [100.0 * (v - srv0_by.get(p, 0.0)) / wall for p, v in getattr(proc, "last", {}).items()]
+        res.server_cpu_pct_by_process = sorted((round(x, 1) for x in per if x >= 0.5), reverse=True)
     res.reconnects = reconnects
+    res.sent = sent[0]
     res.status = {str(k): v for k, v in status.items()}
     res.by_label = {k: summarize(v) for k, v in sorted(labels.items())}
     return res

@@ -33,6 +33,12 @@ def _ratio(a, b, nd=2) -> str:
         return "–"
 
 
+def _split(d: dict) -> str:
+    """Server CPU per process when there are several (gunicorn workers): shows an uneven spread."""
+    per = d.get("server_cpu_pct_by_process") or []
+    return " (" + " + ".join(f"{x:.0f}" for x in per) + ")" if len(per) > 1 else ""
+
+
 def _get(d, *path):
     for p in path:
         if not isinstance(d, dict) or p not in d:
@@ -193,7 +199,7 @@ def markdown(res: dict) -> str:
                     name += f" ({d['cache_hits']} LRU hits)"
                 L.append(
                     f"| {s['size']:,} | {c} | {name} | {_f(d['p50_ms'], 2)} | {_f(d['p95_ms'], 2)} | {_f(d['p99_ms'], 2)} "
-                    f"| {_f(d['rps'])} | {_f(d.get('server_cpu_pct'), 0)} | {_f(d.get('client_cpu_pct'), 0)} | {_f(other, 0)} | {d['errors']} "
+                    f"| {_f(d['rps'])} | {_f(d.get('server_cpu_pct'), 0)}{_split(d)} | {_f(d.get('client_cpu_pct'), 0)} | {_f(other, 0)} | {d['errors']} "
                     f"| {_f(w.get('rps'))} | {_f(w.get('p50_ms'), 2) + ' / ' + _f(w.get('p99_ms'), 2) if w else ''} |"
                 )
             if r and g:
@@ -203,6 +209,20 @@ def markdown(res: dict) -> str:
                     f"| | | | | {_ratio(rw.get('rps'), gw.get('rps'), 3)} | |"
                 )
     L.append("")
+
+    mem_rows = []
+    for s in sizes:
+        for eng, key in (("renkei", ("renkei", "http", "memory_after_load")), ("Groonga", ("groonga", "memory_after_load"))):
+            mm = _get(s, *key)
+            if mm:
+                mem_rows.append(f"| {s['size']:,} | {eng} | {' + '.join(f'{x:,.0f}' for x in mm['rss_mb'])} "
+                                f"| {_f(mm.get('pss_total_mb'))} |")
+    if mem_rows:
+        L.append("Server memory after the HTTP runs (per process; PSS splits shared pages between processes):\n")
+        L.append("| passages | engine | RSS MB per process | PSS MB total |")
+        L.append("|---:|---|---:|---:|")
+        L += mem_rows
+        L.append("")
 
     L.append("## Load generator calibration (trivial endpoints)\n")
     L.append(

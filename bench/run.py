@@ -210,14 +210,16 @@ class RenkeiCheck:
 def http_sweep(
     base: str, pid: int | None, labeled: list[tuple[str, str]], clients: list[int], args, check, trivial: str
 ) -> dict:
+    """Trivial endpoint, then the mix at each concurrency (and wrk beside it).
+
+    The runs share one cursor over the mix: each starts where the previous stopped, so no query
+    comes back before the whole mix (far more queries than the LRU holds) has been sent.
+    """
     out = {"trivial": {}, "mix": {}, "wrk": {}, "wrk_trivial": {}}
     for c in clients:
+        wait_quiet(args.quiet_wait)
         r = loadgen.run(
-            base,
-            [("trivial", trivial)],
-            clients=c,
-            warmup=args.warmup / 2,
-            duration=args.duration / 2,
+            base, [("trivial", trivial)], clients=c, warmup=args.warmup / 2, duration=args.duration / 2,
             server_pid=pid,
         )
         out["trivial"][str(c)] = r.as_dict()
@@ -225,26 +227,31 @@ def http_sweep(
             f"    trivial {trivial} c={c}: {r.rps:.0f} req/s p50 {r.p50_ms:.2f} ms; client CPU "
             f"{r.client_cpu_pct:.0f}% of a core ({r.client_cpu_us_per_req:.0f} us/req), server {r.server_cpu_pct or 0:.0f}%"
         )
+    cursor = 0
+    n = len(labeled)
     for c in clients:
+        if hasattr(check, "reset"):
+            check.reset()
+        wait_quiet(args.quiet_wait)
+        rotated = labeled[cursor % n :] + labeled[: cursor % n]
         r = loadgen.run(
-            base,
-            labeled,
-            clients=c,
-            warmup=args.warmup,
-            duration=args.duration,
-            server_pid=pid,
-            check=check,
-            min_requests=args.min_requests,
-            max_duration=args.max_duration,
+            base, rotated, clients=c, warmup=args.warmup, duration=args.duration, server_pid=pid, check=check,
+            min_requests=args.min_requests, max_duration=args.max_duration,
         )
+        cursor += r.sent
         out["mix"][str(c)] = r.as_dict()
+        if hasattr(check, "cached"):
+            out["mix"][str(c)]["cache_hits"] = check.cached
         log(
             f"    mix c={c}: {r.rps:.1f} req/s p50 {r.p50_ms:.2f} p95 {r.p95_ms:.2f} p99 {r.p99_ms:.2f} ms "
-            f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU"
+            f"errors {r.errors}; client {r.client_cpu_pct:.0f}%, server {r.server_cpu_pct or 0:.0f}% CPU "
+            f"{r.server_cpu_pct_by_process}; LRU hits {getattr(check, 'cached', '-')}"
         )
         if args.wrk and wrkrun.available():
             wait_quiet(args.quiet_wait)
-            w = wrkrun.run(base, [p for _l, p in labeled], c, args.duration)
+            rotated = labeled[cursor % n :] + labeled[: cursor % n]
+            w = wrkrun.run(base, [p for _l, p in rotated], c, args.duration)
+            cursor += w["requests"] + c
             out["wrk"][str(c)] = w
             log(
                 f"      wrk c={c}: {w['rps']:.1f} req/s p50 {w['p50_ms']:.2f} p99 {w['p99_ms']:.2f} ms errors {w['errors']}"
@@ -252,6 +259,22 @@ def http_sweep(
     if args.wrk and wrkrun.available():
         c = clients[len(clients) // 2]
         out["wrk_trivial"][str(c)] = wrkrun.run(base, [trivial], c, args.duration / 2)
+    return out
+
+
+def server_memory(pid: int) -> dict:
+    """RSS and PSS (proportional: shared pages split between sharers) of a server's processes, MB."""
+    out = {"rss_mb": [], "pss_mb": []}
+    tree = loadgen._Proc(pid)._tree()
+    for p in tree:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                vals = {ln.split(":")[0]: int(ln.split()[1]) for ln in f if ln.split(":")[0] in ("Rss", "Pss")}
+            out["rss_mb"].append(round(vals.get("Rss", 0) / 1024, 1))
+            out["pss_mb"].append(round(vals.get("Pss", 0) / 1024, 1))
+        except (OSError, ValueError, IndexError):
+            continue
+    out["pss_total_mb"] = round(sum(out["pss_mb"]), 1)
     return out
 
 
@@ -263,17 +286,11 @@ def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
         out = {"health": srv.health}
         head = open(srv.log_path, encoding="utf-8", errors="replace").read(3000).splitlines()
         out["server_log_head"] = [ln for ln in head if "GET /api" not in ln][:8]
-        out.update(
-            http_sweep(
-                srv.base,
-                srv.pid,
-                labeled,
-                args.clients_list,
-                args,
-                lambda _l, b: renkei_side.has_snippet(b),
-                "/api/health",
-            )
-        )
+        out["memory_after_start"] = server_memory(srv.pid)
+        out.update(http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, RenkeiCheck(), "/api/health"))
+        out["memory_after_load"] = server_memory(srv.pid)
+        log(f"    server memory after the runs: RSS {out['memory_after_load']['rss_mb']} MB, "
+            f"PSS total {out['memory_after_load']['pss_total_mb']} MB")
     return out
 
 
@@ -336,6 +353,7 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
         labeled = [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix]
         log("  groonga HTTP, with the same four facets (drilldowns) renkei computes:")
         out["http"] = http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, check, "/d/status")
+        out["memory_after_load"] = server_memory(srv.pid)
         log("  groonga HTTP, plain select (snippets, no drilldown):")
         plain = [(q["type"], groonga_side.select_path(q, facets=()) + "&cache=no") for q in mix]
         a2 = argparse.Namespace(**{**vars(args), "wrk": False})
@@ -530,11 +548,20 @@ def bench_size(n: int, args) -> dict:
     if ok and not args.no_renkei:
         rk: dict = {}
         idx = os.path.join(work, f"index-{n}")
-        shutil.rmtree(idx, ignore_errors=True)
-        wait_quiet(args.quiet_wait)
-        b = renkei_side.build(
-            os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"), procs=args.renkei_procs
-        )
+        saved = os.path.join(work, f"build-{n}.json")
+        if args.reuse and os.path.exists(saved) and os.path.isdir(idx):
+            b = json.load(open(saved))
+            b["reused"] = True
+            log(f"  renkei index: reusing {idx} and its build figures ({saved})")
+        else:
+            b = None
+        if b is None:
+            shutil.rmtree(idx, ignore_errors=True)
+            wait_quiet(args.quiet_wait)
+            b = renkei_side.build(
+                os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"), procs=args.renkei_procs
+            )
+            json.dump(b, open(saved, "w"), indent=1)
         b["index_bytes"] = du(idx)
         b["passages"] = b.get("passages") or n_pass
         b["passages_per_s"] = b["passages"] / b["seconds"]
@@ -623,6 +650,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-renkei", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep indexes and Groonga databases under --work")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse a kept renkei index and its saved build figures (work/build-N.json) instead of rebuilding")
     args = ap.parse_args(argv)
     args.clients_list = [int(c) for c in args.clients.split(",") if c]
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
