@@ -65,6 +65,8 @@ def markdown(res: dict) -> str:
     )
     sizes = res.get("sizes", [])
 
+    for note in res.get("notes", []):
+        L.append(f"> {note}\n")
     L.append("## Corpus\n")
     L.append(
         "| passages (target) | files | passages (renkei parser) | text MB | distinct words drawn from the lexicon | generation s |"
@@ -89,7 +91,7 @@ def markdown(res: dict) -> str:
         gdb = _get(s, "groonga", "db_bytes")
         if b:
             L.append(
-                f"| {s['size']:,} | renkei (`renkei index`) | {_f(b.get('passages_per_s'))} | {_f(b.get('mb_per_s'), 2)} "
+                f"| {s['size']:,} | renkei (`renkei index`){' ¹' if b.get('reused') else ''} | {_f(b.get('passages_per_s'))} | {_f(b.get('mb_per_s'), 2)} "
                 f"| {_f(b.get('seconds'))} | {_f(b.get('cores_used'), 2)} ({_f(b.get('other_cores_busy'), 2)}) | {_f(b.get('peak_rss_mb'))} / {_f(b.get('peak_tree_rss_mb'))} "
                 f"| {_f((b.get('index_bytes') or 0) / 1e6)} |"
             )
@@ -132,6 +134,9 @@ def markdown(res: dict) -> str:
                     )
     L.append("")
 
+    if any(_get(s, "renkei", "build", "reused") for s in sizes):
+        L.append("¹ Build figures measured by an earlier run of the same command (same renkei build code); this run "
+                 "reused that index (`--reuse`) for its queries.\n")
     L.append("## Queries, one at a time (p50 ms per query type)\n")
     L.append(
         "renkei through the library (`Engine.search`, in process) and over HTTP with one client; Groonga over "
@@ -284,10 +289,17 @@ def markdown(res: dict) -> str:
                     f"| `{r['file']}: {r['func'][:70]}` | {r['calls']:,} | {r['cumtime']:.2f} | {r['cumtime_share']:.0%} |"
                 )
             L.append("")
+        qs = p.get("query_sampled")
+        if qs:
+            L.append(f"### Query path, sampled (pyinstrument, less distorted than cProfile): {qs['total_s']:.1f} s\n")
+            L.append("Self time by area: " + ", ".join(f"{k} {v:.0%}" for k, v in qs["areas"].items() if v >= 0.005) + "\n")
+            L.append("| renkei function (inclusive) | s | share |")
+            L.append("|---|---:|---:|")
+            for r in qs["renkei_inclusive"][:12]:
+                L.append(f"| `{r['func']}` | {r['seconds']:.2f} | {r['share']:.0%} |")
+            L.append("")
         if p.get("query_pyinstrument"):
-            L.append(
-                f"A sampling profile of the query path (pyinstrument) is in `{p['query_pyinstrument']}`.\n"
-            )
+            L.append(f"The full sampled call tree of the query path is in `{p['query_pyinstrument']}`.\n")
     return "\n".join(L) + "\n"
 
 
