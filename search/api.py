@@ -98,31 +98,47 @@ class _Recording(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
-class _View:
-    """One thread's open searcher on one index generation, with per-document values read once.
+class _Columns:
+    """Per-document values of one index generation, read once per process and shared by its
+    threads (they are never changed after loading): document order and facet values."""
 
-    Document order and facet values are read from their columns the first time a query needs
-    them and kept as Python lists, so each query counts facets without touching the disk.
-    """
+    _cache: dict[Path, _Columns] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, reader) -> None:
+        self.order: list[int] = list(reader.column_reader("order"))
+        self.facets = [facet_values(raw) for raw in reader.column_reader("facets")]
+
+    @classmethod
+    def of(cls, gen: Path, searcher) -> _Columns:
+        with cls._lock:
+            columns = cls._cache.get(gen)
+            if columns is None:
+                cls._cache.clear()  # an older generation is no longer served
+                columns = cls._cache[gen] = cls(searcher.reader())
+            return columns
+
+
+class _View:
+    """One thread's open searcher on one index generation, and the process's shared columns."""
 
     def __init__(self, searcher, info: dict, gen: Path) -> None:
         self.searcher, self.info, self.gen = searcher, info, gen
-        self._order: list[int] | None = None
-        self._facets: list[tuple[str, str, list[str], list[str]]] | None = None
+        self._columns: _Columns | None = None
+
+    @property
+    def columns(self) -> _Columns:
+        if self._columns is None:
+            self._columns = _Columns.of(self.gen, self.searcher)
+        return self._columns
 
     @property
     def order(self) -> list[int]:
-        if self._order is None:
-            column = self.searcher.reader().column_reader("order")
-            self._order = list(column)
-        return self._order
+        return self.columns.order
 
     @property
     def facets(self) -> list[tuple[str, str, list[str], list[str]]]:
-        if self._facets is None:
-            column = self.searcher.reader().column_reader("facets")
-            self._facets = [facet_values(raw) for raw in column]
-        return self._facets
+        return self.columns.facets
 
 
 class _Local(threading.local):
