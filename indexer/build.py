@@ -142,6 +142,8 @@ def index_document(passage: Passage, order: int) -> dict:
         "municipality": ",".join(m.replace(",", " ") for m in passage.municipalities),
         "year": ",".join(sorted(years)),
         "month": ",".join(sorted(months)),
+        # The years those months fall in: a query for a whole year is then one term, not twelve.
+        "dated_year": ",".join(sorted({m[:4] for m in months})),
         "facets": facet_bytes(passage.document.id, passage.kind, passage.municipalities, sorted(years)),
         "text": passage.text,
         "text_base": passage.text,

@@ -130,8 +130,7 @@ class _Lowerer:
             clauses.append(_seq("text_bigram", bigram, BIGRAM_BOOST))
         date = None if phrase else parse_date_query(text)
         if date is not None:
-            months = months_between(date.first_month, date.last_month)
-            clauses.append(wq.Or([wq.Term("month", str(m)) for m in months], boost=DATE_BOOST))
+            clauses.append(date_query(date.first_month, date.last_month))
         self.out.analysis.append(
             {
                 "input": text,
@@ -173,6 +172,20 @@ class _Lowerer:
             return None
         self.out.filters.append({"field": node.field, "value": node.value, "negated": negated})
         return q
+
+
+def date_query(first_month: int, last_month: int) -> wq.Query:
+    """Passages dated within the months ``first_month``..``last_month`` (YYYYMM, inclusive).
+
+    Whole calendar years are looked up by year, one term each; other spans (a month, a fiscal
+    year April–March) by their months.
+    """
+    if first_month % 100 == 1 and last_month % 100 == 12:
+        years = range(first_month // 100, last_month // 100 + 1)
+        terms = [wq.Term("dated_year", str(y)) for y in years]
+    else:
+        terms = [wq.Term("month", str(m)) for m in months_between(first_month, last_month)]
+    return (terms[0] if len(terms) == 1 else wq.Or(terms)).with_boost(DATE_BOOST)
 
 
 def filter_query(fieldname: str, value: str) -> wq.Query | None:

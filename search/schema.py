@@ -13,7 +13,7 @@ from search.backend import columns, fields
 
 FACET_SEP = "\x1f"
 # Bumped whenever fields or analysis change: an index of another version must be rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
 FIELD_BOOSTS = {"text": 1.0, "title": 2.0, "section": 1.5}
@@ -28,6 +28,7 @@ def build_schema() -> fields.Schema:
         municipality=fields.KEYWORD(commas=True, scorable=False),
         year=fields.KEYWORD(commas=True, scorable=False),
         month=fields.KEYWORD(commas=True, scorable=False),
+        dated_year=fields.KEYWORD(commas=True, scorable=False),
         # Columns: document order (ties, neighbours), date order, and facet values.
         order=fields.COLUMN(columns.NumericColumn("q")),
         date_sort=fields.COLUMN(columns.NumericColumn("q")),
