@@ -104,6 +104,7 @@ class _Parser:
         self.date_lines: list[str] = []
         self.pending: list[list[str]] = []  # short lines waiting to be read as captions or banners
         self.activity_section = ""
+        self.pending_heading = ""  # an article heading （目的） waiting for its 第N条
         self.prose_section = ""
         self.in_agreement = any(ARTICLE_RE.match(line.text) for line in lines if line.cells is None)
         self.seen_article = False
@@ -161,7 +162,7 @@ class _Parser:
                 self._blank()
             else:
                 self._text(i, line)
-        self._close_table()
+        self.table.end()
         self._close()
         self._flush_pending()
 
@@ -175,21 +176,14 @@ class _Parser:
             self.pending.append([])
 
     def _table_row(self, line: Line) -> None:
-        if self.current is not None and self.current.kind != "table":
-            self._close()
-        header_context = self.appendix is None
+        self._close()
         if self.pending:
             self._flush_pending(as_banners=True)
         row = self.table.feed(line.cells or ())
         if row is None:
             return
-        if self.appendix is not None:
-            self.drafts.append(self._table_draft(row))
-        else:
-            self.drafts.append(self._list_draft(row) if header_context else self._table_draft(row))
-
-    def _close_table(self) -> None:
-        self.table.end()
+        # Inside a 別表 a table row belongs to the agreement; elsewhere it is a list row.
+        self.drafts.append(self._table_draft(row) if self.appendix is not None else self._list_draft(row))
 
     def _table_draft(self, row: tables.Row) -> _Draft:
         section = self._appendix_section() if self.appendix is not None else ""
@@ -200,9 +194,7 @@ class _Parser:
 
     def _text(self, i: int, line: Line) -> None:
         text = line.text
-        self._close_table()
-        if self.current is not None and self.current.kind == "table":
-            self._close()
+        self.table.end()
 
         if APPENDIX_RE.match(text) and self.in_agreement:
             self._close()
@@ -234,7 +226,7 @@ class _Parser:
         if self.in_agreement and ARTICLE_RE.match(text):
             self._close()
             self._front_matter_done()
-            heading = getattr(self, "pending_heading", "")
+            heading = self.pending_heading
             self.pending_heading = ""
             number = ARTICLE_RE.match(text).group(0).replace(" ", "")
             label = PAREN_HEADING_RE.match(heading)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
-KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
-
 
 @dataclass
 class Document:

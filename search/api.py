@@ -16,9 +16,9 @@ from search import store
 from search.backend import collectors, sorting
 from search.backend import query as wq
 from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
-from search.lowering import KINDS, Lowered, filter_query, lower
+from search.lowering import Lowered, filter_query, lower
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
-from search.schema import SCHEMA_VERSION, facet_values
+from search.schema import KINDS, SCHEMA_VERSION, facet_values
 from search.snippets import snippet, spans_in_docs
 
 MAX_SIZE = 100

@@ -6,27 +6,18 @@ change of fork, or of a moved name inside one, touches this file alone.
 
 from __future__ import annotations
 
-from whoosh import collectors, columns, fields, formats, index, query, sorting
-from whoosh.analysis import Composable, Filter, Token, Tokenizer
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
-from whoosh.scoring import BM25F
-from whoosh.writing import AsyncWriter, SegmentWriter
+from whoosh import collectors, columns, fields, index, query, sorting
+from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.writing import SegmentWriter
 
 __all__ = [
-    "AsyncWriter",
-    "BM25F",
-    "Composable",
-    "FileStorage",
     "Filter",
-    "LockError",
     "SegmentWriter",
     "Token",
     "Tokenizer",
     "collectors",
     "columns",
     "fields",
-    "formats",
     "index",
     "query",
     "sorting",

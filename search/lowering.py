@@ -22,6 +22,7 @@ from search.backend import query as wq
 from search.dates import months_between, parse_date_query
 from search.normalize import is_kana, normalize_text
 from search.query import And, Filter, Node, Not, Or, Phrase, Word
+from search.schema import KINDS
 
 SURFACE_BOOST = 4.0
 BASE_BOOST = 2.0
@@ -30,7 +31,6 @@ BIGRAM_BOOST = 0.5
 DATE_BOOST = 2.0
 MAX_WORDS = 32  # words and phrases lowered per query; each costs several posting lists
 MAX_WORD_CHARS = 64  # longer words or phrases are cut: a phrase's cost grows with its length
-KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
 
 
 @dataclass

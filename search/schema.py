@@ -12,6 +12,7 @@ from search.analysis import base_analyzer, bigram_analyzer, reading_analyzer, su
 from search.backend import columns, fields
 
 FACET_SEP = "\x1f"
+KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
 # Bumped whenever fields or analysis change: an index of another version must be rebuilt.
 SCHEMA_VERSION = 5
 # Field boosts for BM25F: a word in a title or section heading says more about a passage

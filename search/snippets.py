@@ -56,11 +56,6 @@ def spans_in_docs(
     return out
 
 
-def spans_in_doc(searcher, docnum: int, sequences: Iterable[tuple[str, Sequence[str]]]) -> list[Span]:
-    """:func:`spans_in_docs` for one document."""
-    return spans_in_docs(searcher, [docnum], sequences)[docnum]
-
-
 def _postings(
     searcher, fieldname: str, term: str, wanted: list[int]
 ) -> dict[int, list[tuple[int, int, int]]]:
