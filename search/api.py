@@ -6,19 +6,19 @@ returns the JSON body of ``/api/search``. Errors are :mod:`search.errors` except
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from pathlib import Path
 
 from search import store
-from search.backend import collectors, sorting
 from search.backend import query as wq
+from search.docvalues import DocValues
 from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
 from search.lowering import Lowered, filter_query, lower
+from search.matching import Postings, evaluate, top
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
-from search.schema import KINDS, SCHEMA_VERSION, facet_values
+from search.schema import KINDS, SCHEMA_VERSION
 from search.snippets import snippet, spans_in_docs
 
 MAX_SIZE = 100
@@ -33,7 +33,6 @@ KIND_LABELS = {
     "list_row": "提携リスト",
     "paragraph": "本文",
 }
-FACETS = ("municipality", "kind", "document", "year")
 CACHE_SIZE = 256
 
 
@@ -52,93 +51,35 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
     return number
 
 
-class _TopInOrder(collectors.TopCollector):
-    """The top N by score; equal scores keep document order (the ``order`` column).
+class _Shared:
+    """A process's posting cache per index generation, shared by its threads."""
 
-    Whoosh breaks ties by document number, which follows document order only in an index of
-    one segment; a parallel rebuild writes one segment per worker.
-    """
-
-    def __init__(self, order: list[int], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._order = order
-
-    def _collect(self, global_docnum: int, score: float):
-        items = self.items
-        self.total += 1
-        key = (score, -self._order[global_docnum], global_docnum)
-        if len(items) < self.limit:
-            heapq.heappush(items, key)
-            return 0 - score
-        if key > items[0]:
-            heapq.heapreplace(items, key)
-            self.minscore = items[0][0]
-            return 0 - score
-        return 0
-
-    def results(self):
-        ranked = sorted(self.items, reverse=True)
-        return self._results([(score, docnum) for score, _, docnum in ranked])
-
-
-class _Recording(collectors.WrappingCollector):
-    """Passes every match to the wrapped collector and keeps its document number.
-
-    One pass over the matches then gives both the ranked page and the full match set that
-    the total and the facet counts need; the wrapped collector must therefore visit every
-    match (no block-quality skipping, no matcher replacement).
-    """
-
-    def prepare(self, top_searcher, q, context) -> None:
-        super().prepare(top_searcher, q, context)
-        self.matched: list[int] = []
-
-    def collect(self, sub_docnum: int):
-        self.matched.append(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
-
-
-class _Columns:
-    """Per-document values of one index generation, read once per process and shared by its
-    threads (they are never changed after loading): document order and facet values."""
-
-    _cache: dict[Path, _Columns] = {}
+    _cache: dict[Path, Postings] = {}
     _lock = threading.Lock()
 
-    def __init__(self, reader) -> None:
-        self.order: list[int] = list(reader.column_reader("order"))
-        self.facets = [facet_values(raw) for raw in reader.column_reader("facets")]
-
     @classmethod
-    def of(cls, gen: Path, searcher) -> _Columns:
+    def postings(cls, gen: Path, doc_count: int) -> Postings:
         with cls._lock:
-            columns = cls._cache.get(gen)
-            if columns is None:
+            found = cls._cache.get(gen)
+            if found is None:
                 cls._cache.clear()  # an older generation is no longer served
-                columns = cls._cache[gen] = cls(searcher.reader())
-            return columns
+                found = cls._cache[gen] = Postings(doc_count)
+            return found
 
 
 class _View:
-    """One thread's open searcher on one index generation, and the process's shared columns."""
+    """One thread's open searcher on one index generation, and the process's shared arrays."""
 
     def __init__(self, searcher, info: dict, gen: Path) -> None:
         self.searcher, self.info, self.gen = searcher, info, gen
-        self._columns: _Columns | None = None
+        self.postings = _Shared.postings(gen, searcher.doc_count_all())
+        self._values: DocValues | None = None
 
     @property
-    def columns(self) -> _Columns:
-        if self._columns is None:
-            self._columns = _Columns.of(self.gen, self.searcher)
-        return self._columns
-
-    @property
-    def order(self) -> list[int]:
-        return self.columns.order
-
-    @property
-    def facets(self) -> list[tuple[str, str, list[str], list[str]]]:
-        return self.columns.facets
+    def values(self) -> DocValues:
+        if self._values is None:
+            self._values = DocValues.of(self.gen, self.searcher.reader())
+        return self._values
 
 
 class _Local(threading.local):
@@ -243,7 +184,7 @@ class Engine:
 
         lowered = lower(parsed.root)
         ranked, matched = self._run(view, lowered, param_filter, page, size, sort)
-        if not matched and not lowered.used_bigrams and lowered.query is not None:
+        if not len(matched) and not lowered.used_bigrams and lowered.query is not None:
             # Nothing matched the morphemes: fall back to character bigrams, ranked lower.
             lowered = lower(parsed.root, bigrams=True)
             ranked, matched = self._run(view, lowered, param_filter, page, size, sort)
@@ -281,20 +222,19 @@ class Engine:
         return body
 
     def _run(self, view: _View, lowered: Lowered, param_filter, page: int, size: int, sort: str):
-        """The page's (docnum, score) pairs and every matching docnum, in one pass over the matches."""
-        q = lowered.query if lowered.query is not None else wq.NullQuery
+        """The page's (docnum, score) pairs and the array of every matching docnum."""
+        q = lowered.query
         if param_filter is not None:
-            q = wq.And([q, param_filter])
-        limit = page * size
-        if sort == "date":
-            sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.FieldFacet("order")]
-            collector = _Recording(collectors.SortingCollector(sortedby, limit=limit))
-        else:
-            collector = _Recording(_TopInOrder(view.order, limit=limit, usequality=False, replace=0))
-        view.searcher.search_with_collector(q, collector)
-        top = collector.results().top_n
-        ranked = [(docnum, None if sort == "date" else score) for score, docnum in top]
-        return ranked[(page - 1) * size : limit], collector.matched
+            q = wq.And([q, param_filter]) if q is not None else None
+        docs, scores = evaluate(q, view.searcher, view.postings)
+        values = view.values
+        order = values.order[docs]
+        # Ties keep document order (the order column): Whoosh's document numbers follow it only
+        # in an index of one segment, and a parallel rebuild writes one segment per worker.
+        keys = [-values.date_sort[docs], order] if sort == "date" else [-scores, order]
+        picked = top(docs, keys, page * size)[(page - 1) * size :]
+        ranked = [(int(docs[i]), None if sort == "date" else float(scores[i])) for i in picked]
+        return ranked, docs
 
     def _hit(self, searcher, docnum: int, score: float | None, spans: list) -> dict:
         stored = searcher.stored_fields(docnum)
@@ -314,22 +254,12 @@ class Engine:
             "document": payload["document"],
         }
 
-    def _facets(self, view: _View, matched: list[int]) -> dict:
+    def _facets(self, view: _View, matched) -> dict:
         """Counts of municipality, kind, document and year over every matching passage."""
-        rows = view.facets
-        counts: dict[str, Counter] = {name: Counter() for name in FACETS}
-        documents, kinds, munis, years = (counts[n] for n in ("document", "kind", "municipality", "year"))
-        for docnum in matched:
-            doc_id, kind, names, dated = rows[docnum]
-            documents[doc_id] += 1
-            kinds[kind] += 1
-            munis.update(names)
-            years.update(dated)
-        info = view.info
-        titles = info.get("document_titles", {})
+        titles = view.info.get("document_titles", {})
         out = {}
-        for name, counter in counts.items():
-            entries = [{"value": v, "count": c} for v, c in counter.items()]
+        for name, pairs in view.values.count(matched).items():
+            entries = [{"value": v, "count": c} for v, c in pairs]
             if name == "year":
                 entries.sort(key=lambda e: e["value"], reverse=True)
             else:
@@ -351,7 +281,7 @@ class Engine:
             raise NotFound(f"no passage with id {pid[:80]!r}", param="id")
         lowered = lower(parse_query(q).root) if q and len(q) <= MAX_QUERY_LENGTH else None
         stored = searcher.stored_fields(docnum)
-        order = view.order
+        order = view.values.order
         siblings = sorted(searcher.docs_for_query(wq.Term("doc_id", stored["doc_id"])), key=order.__getitem__)
         at = siblings.index(docnum)
         shown = siblings[max(0, at - neighbours) : at + neighbours + 1]

@@ -1,0 +1,69 @@
+"""Per-passage values of one index generation as arrays: document order, date order, facets.
+
+They are read from the index's columns once per process and generation and shared by its
+threads (never changed after loading). Facet counts over any set of matches are then array
+operations: one ``bincount`` per facet, however many passages matched.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from search.schema import facet_values
+
+FACETS = ("municipality", "kind", "document", "year")
+
+
+class _Facet:
+    """One facet as (passage, value code) pairs; a passage may have several values."""
+
+    def __init__(self, per_doc: list[list[str]]) -> None:
+        self.values: list[str] = sorted({v for vs in per_doc for v in vs})
+        code = {v: i for i, v in enumerate(self.values)}
+        self.docs = np.repeat(np.arange(len(per_doc), dtype=np.int64), [len(vs) for vs in per_doc])
+        flat = (code[v] for vs in per_doc for v in vs)
+        self.codes = np.fromiter(flat, dtype=np.int64, count=len(self.docs))
+
+    def counts(self, matched: np.ndarray) -> list[tuple[str, int]]:
+        counted = np.bincount(self.codes[matched[self.docs]], minlength=len(self.values))
+        return [(self.values[i], int(counted[i])) for i in np.flatnonzero(counted)]
+
+
+class DocValues:
+    """Document order, date order and facet values of every passage of one generation."""
+
+    _cache: dict[Path, DocValues] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, reader) -> None:
+        count = reader.doc_count_all()
+        self.order = np.fromiter(reader.column_reader("order"), dtype=np.int64, count=count)
+        self.date_sort = np.fromiter(reader.column_reader("date_sort"), dtype=np.int64, count=count)
+        rows = [facet_values(raw) for raw in reader.column_reader("facets")]
+        self.facets = {
+            "document": _Facet([[doc_id] for doc_id, _, _, _ in rows]),
+            "kind": _Facet([[kind] for _, kind, _, _ in rows]),
+            "municipality": _Facet([names for _, _, names, _ in rows]),
+            "year": _Facet([years for _, _, _, years in rows]),
+        }
+
+    @classmethod
+    def of(cls, gen: Path, reader) -> DocValues:
+        with cls._lock:
+            found = cls._cache.get(gen)
+            if found is None:
+                cls._cache.clear()  # an older generation is no longer served
+                found = cls._cache[gen] = cls(reader)
+            return found
+
+    def count(self, docs: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+        """(value, count) pairs of every facet over the passages ``docs``."""
+        matched = np.zeros(len(self.order), dtype=bool)
+        matched[docs] = True
+        return {name: self.facets[name].counts(matched) for name in FACETS}
+
+
+__all__ = ["FACETS", "DocValues"]
