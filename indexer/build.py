@@ -15,6 +15,7 @@ from indexer.passage import Document, Passage
 from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import index as whoosh_index
+from search.backend import writer_codec
 from search.errors import DocumentError
 from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
@@ -199,7 +200,7 @@ def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:
 
     try:
         ix = whoosh_index.open_dir(gen)
-        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB)
+        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB, codec=writer_codec())
         added = _Chunk(writer, seeds, strict, queue.put).run(jobs)
         if added:
             queue.put(("done", writer._finalize_segment()))
@@ -254,7 +255,7 @@ def build(
             if procs > 1 and size >= PARALLEL_BYTES:
                 _write_parallel(ix, gen, seeds, strict, _split(jobs, procs), receive)
             else:
-                writer = ix.writer(limitmb=WRITER_MB)
+                writer = ix.writer(limitmb=WRITER_MB, codec=writer_codec())
                 try:
                     _Chunk(writer, seeds, strict, receive).run(jobs)
                     writer.commit()

@@ -34,6 +34,9 @@ KIND_LABELS = {
     "paragraph": "本文",
 }
 CACHE_SIZE = 256
+# Values returned per facet, most frequent first (a terms aggregation's size); years are few
+# and shown as a timeline, so all of them up to a century.
+FACET_LIMITS = {"municipality": 20, "kind": 20, "document": 20, "year": 100}
 
 
 def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
@@ -189,6 +192,7 @@ class Engine:
             lowered = lower(parsed.root, bigrams=True)
             ranked, matched = self._run(view, lowered, param_filter, page, size, sort)
         total = len(matched)
+        facets, facet_values = self._facets(view, matched)
         spans = spans_in_docs(searcher, [d for d, _ in ranked], lowered.highlights)
         hits = [self._hit(searcher, docnum, score, spans[docnum]) for docnum, score in ranked]
         body = {
@@ -211,7 +215,8 @@ class Engine:
             "sort": sort,
             "took_ms": 0.0,
             "hits": hits,
-            "facets": self._facets(view, matched),
+            "facets": facets,
+            "facet_values": facet_values,
         }
         with self._cache_lock:
             self._cache[key] = body
@@ -254,23 +259,22 @@ class Engine:
             "document": payload["document"],
         }
 
-    def _facets(self, view: _View, matched) -> dict:
-        """Counts of municipality, kind, document and year over every matching passage."""
+    def _facets(self, view: _View, matched) -> tuple[dict, dict]:
+        """The most frequent municipalities, kinds, documents and years over every matching
+        passage (at most ``FACET_LIMITS`` each), and how many distinct values each facet has."""
         titles = view.info.get("document_titles", {})
-        out = {}
-        for name, pairs in view.values.count(matched).items():
+        out, distinct = {}, {}
+        for name, (pairs, count) in view.values.count(matched, FACET_LIMITS).items():
             entries = [{"value": v, "count": c} for v, c in pairs]
             if name == "year":
                 entries.sort(key=lambda e: e["value"], reverse=True)
-            else:
-                entries.sort(key=lambda e: (-e["count"], e["value"]))
             for entry in entries:
                 if name == "document":
                     entry["label"] = titles.get(entry["value"], entry["value"])
                 elif name == "kind":
                     entry["label"] = KIND_LABELS.get(entry["value"], entry["value"])
-            out[name] = entries
-        return out
+            out[name], distinct[name] = entries, count
+        return out, distinct
 
     def passage(self, pid: str, *, q: str | None = None, neighbours: int = 2) -> dict:
         """One passage with up to ``neighbours`` passages before and after it in its document."""

@@ -27,9 +27,16 @@ class _Facet:
         flat = (code[v] for vs in per_doc for v in vs)
         self.codes = np.fromiter(flat, dtype=np.int64, count=len(self.docs))
 
-    def counts(self, matched: np.ndarray) -> list[tuple[str, int]]:
+    def counts(self, matched: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """The ``limit`` most frequent values among ``matched`` passages (ties by value) and
+        the number of distinct values they have."""
         counted = np.bincount(self.codes[matched[self.docs]], minlength=len(self.values))
-        return [(self.values[i], int(counted[i])) for i in np.flatnonzero(counted)]
+        present = np.flatnonzero(counted)
+        if len(present) > limit:
+            # Codes follow the sorted values, so (-count, code) orders ties by value.
+            present = present[np.lexsort((present, -counted[present]))[:limit]]
+        pairs = sorted(((self.values[i], int(counted[i])) for i in present), key=lambda p: (-p[1], p[0]))
+        return pairs, int(np.count_nonzero(counted))
 
 
 class DocValues:
@@ -59,11 +66,12 @@ class DocValues:
                 found = cls._cache[gen] = cls(reader)
             return found
 
-    def count(self, docs: np.ndarray) -> dict[str, list[tuple[str, int]]]:
-        """(value, count) pairs of every facet over the passages ``docs``."""
+    def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
+        """Per facet: its ``limits[name]`` most frequent (value, count) pairs over the passages
+        ``docs`` and how many distinct values there are."""
         matched = np.zeros(len(self.order), dtype=bool)
         matched[docs] = True
-        return {name: self.facets[name].counts(matched) for name in FACETS}
+        return {name: self.facets[name].counts(matched, limits[name]) for name in FACETS}
 
 
 __all__ = ["FACETS", "DocValues"]

@@ -11,6 +11,8 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from search.backend import leaf_characters
+
 Span = tuple[int, int]
 Occurrence = tuple[int, int, int]  # position, start character, end character
 
@@ -60,19 +62,11 @@ def _postings(
     searcher, fieldname: str, term: str, wanted: list[int]
 ) -> dict[int, list[tuple[int, int, int]]]:
     found: dict[int, list[tuple[int, int, int]]] = {}
-    try:
-        matcher = searcher.postings(fieldname, term)
-    except Exception:  # TermNotFound: nothing to mark for this term
-        return found
-    for docnum in wanted:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found[docnum] = list(matcher.value_as("characters"))
+    for leaf, base in searcher.reader().leaf_readers():
+        end = base + leaf.doc_count_all()
+        local = [d - base for d in wanted if base <= d < end]
+        if local:
+            found.update((base + d, occ) for d, occ in leaf_characters(leaf, fieldname, term, local).items())
     return found
 
 

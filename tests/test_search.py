@@ -320,3 +320,20 @@ def test_prose_paragraphs_carry_the_document_date(tiny_engine):
     body = tiny_engine.search("2019年")
     assert body["total"] == 3  # 令和元年 is 2019, the dateline of every paragraph
     assert {h["document"]["date"] for h in body["hits"]} == {"2019-05-01"}
+
+
+def test_facets_keep_the_most_frequent_values_and_count_the_rest(engine):
+    from collections import Counter
+
+    from search.api import FACET_LIMITS
+
+    body = engine.search("市", size=100)
+    assert body["total"] <= 100  # every hit is on this page, so the counts can be checked
+    full = Counter(m for hit in body["hits"] for m in hit["municipalities"])
+    shown = body["facets"]["municipality"]
+    assert len(shown) == min(FACET_LIMITS["municipality"], len(full))
+    assert body["facet_values"]["municipality"] == len(full) > len(shown)
+    assert [e["count"] for e in shown] == sorted(full.values(), reverse=True)[: len(shown)]
+    assert all(full[e["value"]] == e["count"] for e in shown)
+    years = [e["value"] for e in body["facets"]["year"]]
+    assert years == sorted(years, reverse=True) and len(years) == body["facet_values"]["year"]
