@@ -101,7 +101,11 @@ def evaluate(q, searcher, postings: Postings) -> Matches:
     if isinstance(q, wq.And):
         return _boosted(_intersect(q.subqueries, searcher, postings), q.boost)
     if type(q) is wq.Or and not q.minmatch and q.scale is None:
-        return _boosted(union([evaluate(s, searcher, postings) for s in q.subqueries]), q.boost)
+        # A written word is an Or of its clauses; the same words recur across queries.
+        def unite() -> Matches:
+            return _boosted(union([evaluate(s, searcher, postings) for s in q.subqueries]), q.boost)
+
+        return postings.cached(("or", repr(q)), unite)
     return postings.cached(("query", repr(q)), lambda: _by_matcher(q, searcher))
 
 

@@ -124,3 +124,21 @@ def test_top_orders_by_keys_and_keeps_ties_in_key_order():
     assert docs[top(docs, [-scores, order], 2)].tolist() == [14, 12]
     assert docs[top(docs, [-scores, order], 10)].tolist() == [14, 12, 11, 13, 10]
     assert top(docs[:0], [-scores[:0], order[:0]], 3).tolist() == []
+
+
+def test_a_searcher_reads_the_mapped_index_without_copying_it(seed_index):
+    """Each thread opens its own searcher; none may hold a private copy of the postings."""
+    import tracemalloc
+
+    from search import store
+
+    ix = store.open_index(seed_index)
+    ix.searcher().close()  # module imports and caches out of the way
+    size = sum(f.stat().st_size for f in store.current_generation(seed_index).iterdir() if f.is_file())
+    tracemalloc.start()
+    searchers = [ix.searcher() for _ in range(4)]
+    allocated = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    for s in searchers:
+        s.close()
+    assert allocated < size / 4, (allocated, size)
