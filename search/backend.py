@@ -9,7 +9,9 @@ codec is another one they fall back to Whoosh's public, posting-by-posting inter
 from __future__ import annotations
 
 import io
+import threading
 from bisect import bisect_left
+from collections import OrderedDict
 
 import numpy as np
 from whoosh import collectors, columns, fields, index, query, sorting
@@ -151,27 +153,56 @@ def leaf_characters(leaf, fieldname: str, text: str, wanted: list[int]) -> dict[
                 found[docnum] = list(m.value_as("characters"))
         return found
     decode = m.format.decoder("characters")
-    at = 0
-    while m.is_active() and at < len(wanted):
-        if m.block_max_id() < wanted[at]:
-            m._next_block()  # reads the next block's header only
-            continue
-        m._read_ids()
-        ids = m._ids
-        values = None
-        for i in range(bisect_left(ids, wanted[at]), len(ids)):
-            while at < len(wanted) and wanted[at] < ids[i]:
-                at += 1
-            if at == len(wanted):
-                break
-            if wanted[at] == ids[i]:
-                if values is None:
-                    m._read_values()
-                    values = m._values
-                found[ids[i]] = decode(values[i])
-                at += 1
-        m._next_block()
+    maxids, offsets = _block_map(leaf, fieldname, text, m)
+    block = -1
+    ids: tuple = ()
+    values = None
+    for docnum in wanted:
+        b = bisect_left(maxids, docnum)
+        if b == len(maxids):
+            break
+        if b != block:
+            block = b
+            m._goto(offsets[b])
+            m._read_ids()
+            ids, values = m._ids, None
+        i = bisect_left(ids, docnum)
+        if i < len(ids) and ids[i] == docnum:
+            if values is None:
+                m._read_values()
+                values = m._values
+            found[docnum] = decode(values[i])
     return found
+
+
+_BLOCK_MAPS: OrderedDict[tuple, tuple[list[int], list[int]]] = OrderedDict()
+_BLOCK_MAPS_MAX = 50_000
+_BLOCK_MAPS_LOCK = threading.Lock()
+
+
+def _block_map(leaf, fieldname: str, text: str, m) -> tuple[list[int], list[int]]:
+    """Each posting block's last document number and file offset, found once per term by
+    walking the block headers, so that a later lookup jumps straight to its block."""
+    key = (leaf.segment().segment_id(), fieldname, text)
+    with _BLOCK_MAPS_LOCK:
+        found = _BLOCK_MAPS.get(key)
+        if found is not None:
+            _BLOCK_MAPS.move_to_end(key)
+            return found
+    maxids, offsets = [], []
+    position = m._baseoffset
+    while True:
+        maxids.append(m._maxid)
+        offsets.append(position)
+        if m._lastblock:
+            break
+        position = m._nextoffset
+        m._goto(position)
+    with _BLOCK_MAPS_LOCK:
+        _BLOCK_MAPS[key] = (maxids, offsets)
+        if len(_BLOCK_MAPS) > _BLOCK_MAPS_MAX:
+            _BLOCK_MAPS.popitem(last=False)
+    return maxids, offsets
 
 
 def field_lengths(leaf, fieldname: str) -> np.ndarray:

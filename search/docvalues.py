@@ -18,19 +18,26 @@ FACETS = ("municipality", "kind", "document", "year")
 
 
 class _Facet:
-    """One facet as (passage, value code) pairs; a passage may have several values."""
+    """One facet's value codes per passage, flat in passage order with each passage's start
+    (a passage may have several values, or none)."""
 
     def __init__(self, per_doc: list[list[str]]) -> None:
         self.values: list[str] = sorted({v for vs in per_doc for v in vs})
         code = {v: i for i, v in enumerate(self.values)}
-        self.docs = np.repeat(np.arange(len(per_doc), dtype=np.int64), [len(vs) for vs in per_doc])
+        self.lengths = np.fromiter((len(vs) for vs in per_doc), dtype=np.int64, count=len(per_doc))
+        self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
         flat = (code[v] for vs in per_doc for v in vs)
-        self.codes = np.fromiter(flat, dtype=np.int64, count=len(self.docs))
+        self.codes = np.fromiter(flat, dtype=np.int64, count=int(self.lengths.sum()))
 
-    def counts(self, matched: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
-        """The ``limit`` most frequent values among ``matched`` passages (ties by value) and
+    def counts(self, docs: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """The ``limit`` most frequent values among the passages ``docs`` (ties by value) and
         the number of distinct values they have."""
-        counted = np.bincount(self.codes[matched[self.docs]], minlength=len(self.values))
+        lengths = self.lengths[docs]
+        # The positions of every value of every passage in docs, gathered without a loop.
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        picked = np.repeat(self.starts[docs] - (ends - lengths), lengths) + np.arange(total)
+        counted = np.bincount(self.codes[picked], minlength=len(self.values))
         present = np.flatnonzero(counted)
         if len(present) > limit:
             # Codes follow the sorted values, so (-count, code) orders ties by value.
@@ -69,9 +76,7 @@ class DocValues:
     def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
         """Per facet: its ``limits[name]`` most frequent (value, count) pairs over the passages
         ``docs`` and how many distinct values there are."""
-        matched = np.zeros(len(self.order), dtype=bool)
-        matched[docs] = True
-        return {name: self.facets[name].counts(matched, limits[name]) for name in FACETS}
+        return {name: self.facets[name].counts(docs, limits[name]) for name in FACETS}
 
 
 __all__ = ["FACETS", "DocValues"]

@@ -39,8 +39,9 @@ class Lowered:
     analysis: list[dict] = field(default_factory=list)
     filters: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # (field, term sequence) pairs whose occurrences are marked in snippets
-    highlights: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Per word, the (field, term sequence) pairs whose occurrences are marked in snippets,
+    # strongest first: a weaker one marks only passages the stronger ones did not.
+    highlights: list[list[tuple[str, tuple[str, ...]]]] = field(default_factory=list)
     used_bigrams: bool = False
 
 
@@ -157,10 +158,10 @@ class _Lowerer:
             }
         )
         if not negated:
-            self.out.highlights += [("text", body_surface), ("text_base", body_base)]
-            self.out.highlights.append(("text_reading", reading))
+            alternatives = [("text", body_surface), ("text_base", body_base), ("text_reading", reading)]
             if use_bigrams:
-                self.out.highlights.append(("text_bigram", bigram))
+                alternatives.append(("text_bigram", bigram))
+            self.out.highlights.append(alternatives)
         clauses = [c for c in clauses if c is not None]
         if not clauses:
             self.out.notes.append(f"{text!r} has no searchable characters")

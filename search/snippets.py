@@ -23,39 +23,51 @@ _SENTENCE_END_RE = re.compile(r"[。！？!?]+|\n")
 _GLUE_RE = re.compile(r"^[\s.．・\-－‐/／]{0,1}$")
 
 
-def spans_in_docs(
-    searcher, docnums: Iterable[int], sequences: Iterable[tuple[str, Sequence[str]]]
-) -> dict[int, list[Span]]:
-    """Character spans, per document, where the query's term sequences occur in the stored text.
+Alternatives = Sequence[tuple[str, Sequence[str]]]
 
-    A sequence of several terms (one written word, or a quoted phrase) is marked only where
-    its terms stand at consecutive positions. Each term's postings are read once for all the
-    documents, moving forward through them in document order.
+
+def spans_in_docs(searcher, docnums: Iterable[int], words: Iterable[Alternatives]) -> dict[int, list[Span]]:
+    """Character spans, per document, where the query's words occur in the stored text.
+
+    Each word comes as its (field, term sequence) alternatives, strongest first (surface
+    form, base form, reading, bigrams): a document is marked by the first alternative found
+    in it, and the weaker ones are read only for the documents still unmarked for that word.
+    A sequence of several terms is marked only where they stand at consecutive positions.
     """
     wanted = sorted(set(docnums))
-    sequences = [(f, tuple(t)) for f, t in sequences if t]
+    found: dict[int, list[Span]] = {d: [] for d in wanted}
     occurrences: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
-    for fieldname, terms in sequences:
-        for term in terms:
-            if (fieldname, term) not in occurrences:
-                occurrences[(fieldname, term)] = _postings(searcher, fieldname, term, wanted)
-    out: dict[int, list[Span]] = {}
-    for docnum in wanted:
-        spans: list[Span] = []
-        for fieldname, terms in sequences:
-            per_term = [occurrences[(fieldname, t)].get(docnum) for t in terms]
-            if not all(per_term):
+    for alternatives in words:
+        pending = wanted
+        for fieldname, terms in alternatives:
+            terms = tuple(terms)
+            if not terms or not pending:
                 continue
-            if len(terms) == 1:
-                spans.extend((s, e) for _, s, e in per_term[0])
-                continue
-            later = [{pos: (s, e) for pos, s, e in occ} for occ in per_term[1:]]
-            for pos, start, _ in per_term[0]:
-                ends = [step.get(pos + i + 1) for i, step in enumerate(later)]
-                if all(ends):
-                    spans.append((start, ends[-1][1]))
-        out[docnum] = merge_spans(spans)
-    return out
+            for term in terms:
+                if (fieldname, term) not in occurrences:
+                    occurrences[(fieldname, term)] = _postings(searcher, fieldname, term, pending)
+            marked = set()
+            for docnum in pending:
+                spans = _sequence_spans([occurrences[(fieldname, t)].get(docnum) for t in terms])
+                if spans:
+                    found[docnum].extend(spans)
+                    marked.add(docnum)
+            pending = [d for d in pending if d not in marked]
+    return {d: merge_spans(spans) for d, spans in found.items()}
+
+
+def _sequence_spans(per_term: list[list[Occurrence] | None]) -> list[Span]:
+    if not all(per_term):
+        return []
+    if len(per_term) == 1:
+        return [(s, e) for _, s, e in per_term[0]]
+    later = [{pos: (s, e) for pos, s, e in occ} for occ in per_term[1:]]
+    spans = []
+    for pos, start, _ in per_term[0]:
+        ends = [step.get(pos + i + 1) for i, step in enumerate(later)]
+        if all(ends):
+            spans.append((start, ends[-1][1]))
+    return spans
 
 
 def _postings(
