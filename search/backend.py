@@ -118,23 +118,13 @@ def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
         return np.empty(0, np.int64), np.empty(0, np.float64)
     ids: list = []
     weights: list = []
-    if isinstance(m, W3LeafMatcher) and not m._byteids:
-        # A block holds (delta-encoded ids, weights: None for all 1.0, one float, or a tuple,
-        # values); decoding them with numpy avoids Whoosh's per-posting Python loops.
+    if isinstance(m, W3LeafMatcher):
         while m.is_active():
-            if m._data is None:
-                m._read_data()
-            deltas, block_weights = m._data[0], m._data[1]
-            block_ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-            ids.append(block_ids)
-            if block_weights is None or isinstance(block_weights, float):
-                weights.append(np.full(len(block_ids), 1.0 if block_weights is None else block_weights))
-            else:
-                weights.append(np.asarray(block_weights, dtype=np.float64))
+            m._read_ids()
+            m._read_weights()
+            ids.extend(m._ids)
+            weights.extend(m._weights)
             m._next_block()
-        if not ids:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        return np.concatenate(ids), np.concatenate(weights)
     else:
         while m.is_active():
             ids.append(m.id())
