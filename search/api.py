@@ -6,7 +6,6 @@ returns the JSON body of ``/api/search``. Errors are :mod:`search.errors` except
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -17,7 +16,7 @@ from search.backend import query as wq
 from search.docvalues import DocValues
 from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
 from search.lowering import Lowered, filter_query, lower
-from search.matching import Postings, evaluate, top, warm
+from search.matching import Postings, evaluate, top
 from search.query import MAX_QUERY_LENGTH, describe, parse_query
 from search.schema import KINDS, SCHEMA_VERSION
 from search.snippets import snippet, spans_in_docs
@@ -35,7 +34,6 @@ KIND_LABELS = {
     "paragraph": "本文",
 }
 CACHE_SIZE = 256
-log = logging.getLogger("renkei.search")
 # Values returned per facet, most frequent first (a terms aggregation's size); years are few
 # and shown as a timeline, so all of them up to a century.
 FACET_LIMITS = {"municipality": 20, "kind": 20, "document": 20, "year": 100}
@@ -57,42 +55,27 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
 
 
 class _Shared:
-    """A process's posting cache per index generation, shared by its threads; a new one is
-    warmed in the background (see :func:`search.matching.warm`)."""
+    """A process's posting cache per index generation, shared by its threads."""
 
     _cache: dict[Path, Postings] = {}
     _lock = threading.Lock()
 
     @classmethod
-    def postings(cls, gen: Path, doc_count: int, root: Path, warm_up: bool) -> Postings:
+    def postings(cls, gen: Path, doc_count: int) -> Postings:
         with cls._lock:
             found = cls._cache.get(gen)
             if found is None:
                 cls._cache.clear()  # an older generation is no longer served
                 found = cls._cache[gen] = Postings(doc_count)
-                if warm_up:
-                    threading.Thread(target=_warm, args=(root, gen, found), daemon=True).start()
             return found
-
-
-def _warm(root: Path, gen: Path, postings: Postings) -> None:
-    try:
-        if store.current_generation(root) != gen:
-            return
-        with store.open_index(root).searcher() as searcher:
-            started = time.perf_counter()
-            read = warm(searcher, postings)
-            log.info("warmed %s: %d postings in %.1fs", gen.name, read, time.perf_counter() - started)
-    except Exception as exc:  # a warmer is an optimisation: a failure must not reach a search
-        log.warning("warming %s stopped: %s", gen.name, exc)
 
 
 class _View:
     """One thread's open searcher on one index generation, and the process's shared arrays."""
 
-    def __init__(self, searcher, info: dict, gen: Path, root: Path, warm_up: bool) -> None:
+    def __init__(self, searcher, info: dict, gen: Path) -> None:
         self.searcher, self.info, self.gen = searcher, info, gen
-        self.postings = _Shared.postings(gen, searcher.doc_count_all(), root, warm_up)
+        self.postings = _Shared.postings(gen, searcher.doc_count_all())
         self._values: DocValues | None = None
 
     @property
@@ -110,13 +93,11 @@ class Engine:
     """Searches the index under ``root``; safe to share between threads.
 
     Each thread keeps its own Whoosh searcher and reopens it when a rebuild has switched the
-    served generation, so a rebuilt index is picked up without a restart. With ``warm_up``
-    (servers), each newly opened generation's most frequent terms are read in the background.
+    served generation, so a rebuilt index is picked up without a restart.
     """
 
-    def __init__(self, root: Path | str, *, warm_up: bool = False) -> None:
+    def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self.warm_up = warm_up
         self._local = _Local()
         self._cache: OrderedDict[tuple, dict] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -136,7 +117,7 @@ class Engine:
                 )
             if local.view is not None:
                 local.view.searcher.close()
-            local.view = _View(store.open_index(self.root).searcher(), info, gen, self.root, self.warm_up)
+            local.view = _View(store.open_index(self.root).searcher(), info, gen)
         return local.view
 
     # -- public API --------------------------------------------------------------------------

@@ -193,26 +193,6 @@ def _by_matcher(q, searcher) -> Matches:
     return docs[order], np.array(scores, dtype=np.float64)[order]
 
 
-WARM_FIELDS = ("text", "text_base")
-WARM_TERMS = 300  # per field: the most frequent terms, whose posting lists cost most to read
-
-
-def warm(searcher, postings: Postings, fields=WARM_FIELDS, number: int = WARM_TERMS) -> int:
-    """Read the posting lists of each field's most frequent terms into the cache, as a
-    search engine's warmer does when a new index is opened; returns the postings read.
-
-    The first query to meet a common word otherwise pays for reading its whole list (about
-    2 µs per posting: Whoosh unpickles each block with its character offsets).
-    """
-    read = 0
-    for fieldname in fields:
-        for _, text in searcher.reader().most_frequent_terms(fieldname, number=number):
-            if isinstance(text, bytes):
-                text = text.decode("utf-8")
-            read += len(_term(wq.Term(fieldname, text), searcher, postings)[0])
-    return read
-
-
 def _boosted(found: Matches, boost: float) -> Matches:
     return found if boost == 1.0 else (found[0], found[1] * boost)
 
@@ -232,4 +212,4 @@ def top(docs: np.ndarray, keys: list[np.ndarray], k: int) -> np.ndarray:
     return candidates[ranked][:k]
 
 
-__all__ = ["Matches", "Postings", "evaluate", "top", "union", "warm"]
+__all__ = ["Matches", "Postings", "evaluate", "top", "union"]

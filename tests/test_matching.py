@@ -142,19 +142,3 @@ def test_a_searcher_reads_the_mapped_index_without_copying_it(seed_index):
     for s in searchers:
         s.close()
     assert allocated < size / 4, (allocated, size)
-
-
-def test_warming_reads_the_most_frequent_terms_and_changes_no_answer(engine):
-    from search.matching import warm
-
-    searcher = engine._view().searcher
-    cold, warmed = Postings(searcher.doc_count_all()), Postings(searcher.doc_count_all())
-    read = warm(searcher, warmed, number=20)
-    assert read > 0 and warmed.held > 0
-    top_term = searcher.reader().most_frequent_terms("text", number=1)[0][1]
-    top_term = top_term.decode() if isinstance(top_term, bytes) else top_term
-    assert warmed.cached(("term", "text", top_term), lambda: pytest.fail("not warmed")) is not None
-    for text in QUERIES[:8]:
-        q = lower(parse_query(text).root).query
-        a, b = evaluate(q, searcher, cold), evaluate(q, searcher, warmed)
-        assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()

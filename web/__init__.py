@@ -28,7 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
-    app.extensions[ENGINE_KEY] = Engine(app.config["INDEX_DIR"], warm_up=app.config.get("WARM_UP", True))
+    app.extensions[ENGINE_KEY] = Engine(app.config["INDEX_DIR"])
 
     errors.register(app)
     app.register_blueprint(api.bp)
