@@ -36,7 +36,9 @@ def spans_in_docs(searcher, docnums: Iterable[int], words: Iterable[Alternatives
     """
     wanted = sorted(set(docnums))
     found: dict[int, list[Span]] = {d: [] for d in wanted}
+    # Per (field, term): its occurrences, and the documents they were read for.
     occurrences: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
+    read_for: dict[tuple[str, str], set[int]] = {}
     for alternatives in words:
         pending = wanted
         for fieldname, terms in alternatives:
@@ -44,8 +46,12 @@ def spans_in_docs(searcher, docnums: Iterable[int], words: Iterable[Alternatives
             if not terms or not pending:
                 continue
             for term in terms:
-                if (fieldname, term) not in occurrences:
-                    occurrences[(fieldname, term)] = _postings(searcher, fieldname, term, pending)
+                key = (fieldname, term)
+                done = read_for.setdefault(key, set())
+                missing = [d for d in pending if d not in done]
+                if missing:
+                    occurrences.setdefault(key, {}).update(_postings(searcher, fieldname, term, missing))
+                    done.update(missing)
             marked = set()
             for docnum in pending:
                 spans = _sequence_spans([occurrences[(fieldname, t)].get(docnum) for t in terms])

@@ -337,3 +337,19 @@ def test_facets_keep_the_most_frequent_values_and_count_the_rest(engine):
     assert all(full[e["value"]] == e["count"] for e in shown)
     years = [e["value"] for e in body["facets"]["year"]]
     assert years == sorted(years, reverse=True) and len(years) == body["facet_values"]["year"]
+
+
+def test_a_term_read_for_some_passages_is_still_marked_in_the_others(engine):
+    """A term met first as a weaker alternative (read only for passages still unmarked) must
+    be read again for the rest when another word asks for it in every passage."""
+    from search.lowering import lower
+    from search.snippets import spans_in_docs
+
+    searcher = engine._view().searcher
+    docs = sorted(searcher.docs_for_query(lower(parse_query("観光 OR 連携").root).query))
+    alone = spans_in_docs(searcher, docs, [[("text", ("連携",))]])
+    both = spans_in_docs(searcher, docs, [[("text", ("観光",)), ("text", ("連携",))], [("text", ("連携",))]])
+    assert any(alone[d] and both[d] != alone[d] for d in docs), "needs a passage with both words"
+    for d in docs:
+        for s, e in alone[d]:
+            assert any(bs <= s and e <= be for bs, be in both[d]), (d, (s, e))
