@@ -54,20 +54,32 @@ def _int(name: str, value, default: int, lo: int, hi: int | None = None) -> int:
     return number
 
 
-class _Shared:
-    """A process's posting cache per index generation, shared by its threads."""
+class _Generation:
+    """What a process keeps of the served index generation, shared by its threads (never
+    changed once loaded): the posting-array cache and, read on first use, the per-passage
+    values. Only the current generation is kept; an older one is no longer served."""
 
-    _cache: dict[Path, Postings] = {}
+    _current: _Generation | None = None
     _lock = threading.Lock()
 
+    def __init__(self, gen: Path, doc_count: int) -> None:
+        self.gen = gen
+        self.postings = Postings(doc_count)
+        self._values: DocValues | None = None
+        self._values_lock = threading.Lock()
+
     @classmethod
-    def postings(cls, gen: Path, doc_count: int) -> Postings:
+    def of(cls, gen: Path, doc_count: int) -> _Generation:
         with cls._lock:
-            found = cls._cache.get(gen)
-            if found is None:
-                cls._cache.clear()  # an older generation is no longer served
-                found = cls._cache[gen] = Postings(doc_count)
-            return found
+            if cls._current is None or cls._current.gen != gen:
+                cls._current = cls(gen, doc_count)
+            return cls._current
+
+    def values(self, reader) -> DocValues:
+        with self._values_lock:
+            if self._values is None:
+                self._values = DocValues(reader)
+            return self._values
 
 
 class _View:
@@ -75,14 +87,12 @@ class _View:
 
     def __init__(self, searcher, info: dict, gen: Path) -> None:
         self.searcher, self.info, self.gen = searcher, info, gen
-        self.postings = _Shared.postings(gen, searcher.doc_count_all())
-        self._values: DocValues | None = None
+        self.shared = _Generation.of(gen, searcher.doc_count_all())
+        self.postings = self.shared.postings
 
     @property
     def values(self) -> DocValues:
-        if self._values is None:
-            self._values = DocValues.of(self.gen, self.searcher.reader())
-        return self._values
+        return self.shared.values(self.searcher.reader())
 
 
 class _Local(threading.local):

@@ -1,14 +1,11 @@
 """Per-passage values of one index generation as arrays: document order, date order, facets.
 
-They are read from the index's columns once per process and generation and shared by its
-threads (never changed after loading). Facet counts over any set of matches are then array
-operations: one ``bincount`` per facet, however many passages matched.
+They are read from the index's columns once per process and generation (``search.api`` keeps
+them) and shared by its threads (never changed after loading). Facet counts over any set of
+matches are then array operations: one ``bincount`` per facet, however many passages matched.
 """
 
 from __future__ import annotations
-
-import threading
-from pathlib import Path
 
 import numpy as np
 
@@ -49,9 +46,6 @@ class _Facet:
 class DocValues:
     """Document order, date order and facet values of every passage of one generation."""
 
-    _cache: dict[Path, DocValues] = {}
-    _lock = threading.Lock()
-
     def __init__(self, reader) -> None:
         count = reader.doc_count_all()
         self.order = np.fromiter(reader.column_reader("order"), dtype=np.int64, count=count)
@@ -63,15 +57,6 @@ class DocValues:
             "municipality": _Facet([names for _, _, names, _ in rows]),
             "year": _Facet([years for _, _, _, years in rows]),
         }
-
-    @classmethod
-    def of(cls, gen: Path, reader) -> DocValues:
-        with cls._lock:
-            found = cls._cache.get(gen)
-            if found is None:
-                cls._cache.clear()  # an older generation is no longer served
-                found = cls._cache[gen] = cls(reader)
-            return found
 
     def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
         """Per facet: its ``limits[name]`` most frequent (value, count) pairs over the passages
