@@ -30,3 +30,21 @@ def engine(seed_index):
     from search.api import Engine
 
     return Engine(seed_index)
+
+
+@pytest.fixture(scope="session")
+def large_seeds():
+    """Fill a folder with numbered copies of the seeds until it is big enough for a parallel
+    rebuild (one worker process per core); returns how many copies were written."""
+    from indexer.build import PARALLEL_BYTES
+
+    def fill(folder: Path) -> int:
+        folder.mkdir()
+        copies = 0
+        while sum(f.stat().st_size for f in folder.iterdir()) < PARALLEL_BYTES * 1.2:
+            for path in SEEDS.glob("*.txt"):
+                (folder / f"{copies:02d}_{path.name}").write_bytes(path.read_bytes())
+            copies += 1
+        return copies
+
+    return fill

@@ -132,18 +132,13 @@ def test_every_command_and_option_is_documented(name, command):
                 assert opt in readme, f"{name} {opt} is not in README.md"
 
 
-def test_parallel_rebuild_matches_serial(tmp_path, seeds_dir):
+def test_parallel_rebuild_matches_serial(tmp_path, large_seeds):
     """Large rebuilds use a worker per core, each writing a segment; the result is the same."""
-    from indexer.build import PARALLEL_BYTES, build
+    from indexer.build import build
     from search.api import Engine
 
     seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    copies = 0
-    while sum(f.stat().st_size for f in seeds.iterdir()) < PARALLEL_BYTES * 1.2:
-        for path in seeds_dir.glob("*.txt"):
-            (seeds / f"{copies:02d}_{path.name}").write_bytes(path.read_bytes())
-        copies += 1
+    copies = large_seeds(seeds)
     (seeds / "zz_bad.txt").write_bytes(bytes(range(0x80, 0x100)) * 10)
     serial = build(seeds, tmp_path / "serial", procs=1)
     parallel = build(seeds, tmp_path / "parallel", procs=2)

@@ -48,19 +48,13 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def multi_segment(tmp_path_factory, seeds_dir):
+def multi_segment(tmp_path_factory, large_seeds):
     """An index written by two worker processes: two segments, document numbers interleaved."""
-    from indexer.build import PARALLEL_BYTES, build
+    from indexer.build import build
 
     base = tmp_path_factory.mktemp("multi")
-    seeds = base / "seeds"
-    seeds.mkdir()
-    copies = 0
-    while sum(f.stat().st_size for f in seeds.iterdir()) < PARALLEL_BYTES * 1.2:
-        for path in seeds_dir.glob("*.txt"):
-            (seeds / f"{copies:02d}_{path.name}").write_bytes(path.read_bytes())
-        copies += 1
-    build(seeds, base / "index", procs=2)
+    large_seeds(base / "seeds")
+    build(base / "seeds", base / "index", procs=2)
     return base / "index"
 
 
