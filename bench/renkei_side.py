@@ -149,13 +149,17 @@ def search_path(q: dict, size: int = 10) -> str:
     return "/api/search?" + urllib.parse.urlencode({"q": q["q"], "size": str(size)})
 
 
-def has_snippet(body: bytes) -> bool:
+def parsed_answer(body: bytes) -> dict | None:
+    """The JSON body of a successful search, or None."""
     try:
         d = json.loads(body)
     except ValueError:
-        return False
-    if not d.get("ok"):
-        return False
+        return None
+    return d if d.get("ok") else None
+
+
+def has_snippet(d: dict) -> bool:
+    """Whether an answer with hits carries a snippet on at least one of them."""
     hits = d.get("hits") or []
     return not hits or any(h.get("snippet") for h in hits)
 

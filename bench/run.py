@@ -195,16 +195,12 @@ class RenkeiCheck:
         self.cached = 0
 
     def __call__(self, _label: str, body: bytes) -> bool:
-        try:
-            d = json.loads(body)
-        except ValueError:
-            return False
-        if not d.get("ok"):
+        d = renkei_side.parsed_answer(body)
+        if d is None:
             return False
         if (d.get("took_ms") or 0.0) < self.CACHED_MS:
             self.cached += 1
-        hits = d.get("hits") or []
-        return not hits or any(h.get("snippet") for h in hits)
+        return renkei_side.has_snippet(d)
 
 
 def http_sweep(
