@@ -14,7 +14,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 
 import numpy as np
-from whoosh import collectors, columns, fields, index, query, sorting
+from whoosh import columns, fields, index, query
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb import structfile
@@ -27,7 +27,6 @@ __all__ = [
     "SegmentWriter",
     "Token",
     "Tokenizer",
-    "collectors",
     "columns",
     "fields",
     "field_lengths",
@@ -36,7 +35,6 @@ __all__ = [
     "leaf_postings",
     "writer_codec",
     "query",
-    "sorting",
 ]
 
 _LENGTHS_COLUMN = columns.NumericColumn("B", default=0)
@@ -85,6 +83,7 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
 # the index's size each (9 GB per server process at 100k passages). Reading through the map
 # instead copies only what is read, and the pages stay shared between threads and processes.
 structfile.BufferFile.__init__ = _buffer_file_init
+
 
 class _WriterCodec(W3Codec):
     """Whoosh's W3 codec without per-block length statistics.
