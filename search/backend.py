@@ -1,9 +1,10 @@
 """The one place renkei imports Whoosh from.
 
 Every Whoosh fork installs the ``whoosh`` import name; keeping the imports here means a
-change of fork, or of a moved name inside one, touches this file alone. The two readers at
-the end reach into Whoosh's W3 codec for whole posting blocks and length bytes; when the
-codec is another one they fall back to Whoosh's public, posting-by-posting interface.
+change of fork, or of a moved name inside one, touches this file alone. renkei's codec is
+Whoosh's W3 codec that also writes each segment's postings as arrays (:mod:`search.segarrays`);
+the readers at the end slice those arrays, and for a segment without them reach into the W3
+codec's posting blocks, or fall back to Whoosh's public, posting-by-posting interface.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from collections import OrderedDict
 import numpy as np
 from whoosh import columns, fields, index, query
 from whoosh.analysis import Filter, Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
 from whoosh.filedb import structfile
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
+
+from search import segarrays
 
 __all__ = [
     "Filter",
@@ -33,6 +36,7 @@ __all__ = [
     "index",
     "leaf_characters",
     "leaf_postings",
+    "segment_arrays",
     "writer_codec",
     "query",
 ]
@@ -85,15 +89,51 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
 structfile.BufferFile.__init__ = _buffer_file_init
 
 
+class _ArrayFieldWriter(W3FieldWriter):
+    """Whoosh's W3 field writer that also lays every posting out as arrays beside the segment
+    (:mod:`search.segarrays`), which readers slice instead of unpickling Whoosh's blocks."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        super().__init__(codec, storage, segment)
+        self._arrays = segarrays.ArrayWriter(getattr(storage, "folder", None))
+
+    def start_field(self, fieldname, fieldobj) -> None:
+        super().start_field(fieldname, fieldobj)
+        fmt = fieldobj.format
+        kinds = [kind for kind in ("characters", "positions") if fmt.supports(kind)]
+        self._arrays.start_field(fieldname, kinds[0] if kinds else "")
+
+    def start_term(self, btext) -> None:
+        super().start_term(btext)
+        self._arrays.start_term(btext)
+
+    def add(self, docnum, weight, vbytes, length) -> None:
+        self._postwriter.add_posting(docnum, weight, vbytes, length)
+        self._arrays.add(docnum, weight, vbytes)
+
+    def finish_term(self) -> None:
+        super().finish_term()
+        self._arrays.finish_term()
+
+    def close(self) -> None:
+        out = self._segment.create_file(self._storage, segarrays.EXT)
+        self._arrays.write(out)
+        out.close()
+        super().close()
+
+
 class _WriterCodec(W3Codec):
-    """Whoosh's W3 codec without per-block length statistics.
+    """Whoosh's W3 codec without per-block length statistics, writing posting arrays too.
 
     The statistics serve only block-quality skipping, which renkei does not use (it scores
     whole posting arrays), yet collecting them reads every posting's field length back from
-    disk. Segments stay readable by any W3 reader.
+    disk. Segments stay readable by any W3 reader, which ignores the arrays' file.
     """
 
     length_stats = False
+
+    def field_writer(self, storage, segment):
+        return _ArrayFieldWriter(self, storage, segment)
 
 
 def writer_codec() -> W3Codec:
@@ -105,12 +145,57 @@ def writer_codec() -> W3Codec:
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
+_ARRAYS: OrderedDict[str, segarrays.SegmentArrays | None] = OrderedDict()
+_ARRAYS_MAX = 16  # segments whose arrays stay mapped (a generation has one per build worker)
+_ARRAYS_LOCK = threading.Lock()
+
+
+def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
+    """The posting arrays written beside a segment, or None for a segment without them
+    (written before they existed, or by another codec)."""
+    segment = leaf.segment()
+    key = segment.segment_id()
+    with _ARRAYS_LOCK:
+        if key in _ARRAYS:
+            _ARRAYS.move_to_end(key)
+            return _ARRAYS[key]
+    found = None
+    storage = getattr(leaf, "_storage", None)
+    name = segment.make_filename(segarrays.EXT)
+    if storage is not None and storage.file_exists(name) and not leaf.has_deletions():
+        f = storage.open_file(name)
+        buf = getattr(f, "_buf", None)
+        if buf is None:  # a plain file: map it rather than read it
+            folder = getattr(storage, "folder", None) or getattr(getattr(storage, "b", None), "folder", None)
+            buf = np.memmap(f"{folder}/{name}", mode="r") if folder else f.read()
+            f.close()
+        found = segarrays.SegmentArrays(buf)
+    with _ARRAYS_LOCK:
+        _ARRAYS[key] = found
+        while len(_ARRAYS) > _ARRAYS_MAX:
+            _ARRAYS.popitem(last=False)
+    return found
+
+
+def _term_number(arrays: segarrays.SegmentArrays, leaf, fieldname: str, text) -> int | None:
+    btext = leaf.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+    return arrays.term(fieldname, btext)
+
+
 def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of one term in one segment, as arrays.
 
-    A W3 posting list is read a block (up to 128 postings) at a time, instead of one Python
-    call per posting; deleted documents are filtered by Whoosh on the generic path.
+    Sliced from the segment's posting arrays when it has them; else a W3 posting list is read
+    a block (up to 128 postings) at a time, instead of one Python call per posting; deleted
+    documents are filtered by Whoosh on the generic path.
     """
+    arrays = segment_arrays(leaf)
+    if arrays is not None and arrays.values_kind(fieldname) is not None:
+        t = _term_number(arrays, leaf, fieldname, text)
+        if t is None:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        docs, weights = arrays.postings(t)
+        return docs.astype(np.int64), weights.astype(np.float64)
     try:
         m = leaf.postings(fieldname, text)
     except TermNotFound:
@@ -132,10 +217,20 @@ def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
-def leaf_characters(leaf, fieldname: str, text: str, wanted: list[int]) -> dict[int, list]:
+def leaf_characters(
+    leaf, fieldname: str, text: str, wanted: list[int], kind: str = "characters"
+) -> dict[int, list]:
     """(position, start, end) occurrences of one term in the documents ``wanted`` (ascending,
-    segment-local), reading only the posting blocks that can hold them."""
+    segment-local), reading only the posting blocks that can hold them; with ``kind``
+    "positions", the positions alone."""
     found: dict[int, list] = {}
+    arrays = segment_arrays(leaf)
+    if arrays is not None and arrays.values_kind(fieldname) in (kind, "characters"):
+        t = _term_number(arrays, leaf, fieldname, text)
+        if t is None:
+            return found
+        decode = leaf.schema[fieldname].format.decoder(kind)
+        return {docnum: decode(value) for docnum, value in arrays.values(t, wanted).items()}
     try:
         m = leaf.postings(fieldname, text)
     except TermNotFound:
@@ -149,9 +244,9 @@ def leaf_characters(leaf, fieldname: str, text: str, wanted: list[int]) -> dict[
                 if not m.is_active():
                     break
             if m.id() == docnum:
-                found[docnum] = list(m.value_as("characters"))
+                found[docnum] = list(m.value_as(kind))
         return found
-    decode = m.format.decoder("characters")
+    decode = m.format.decoder(kind)
     maxids, offsets = _block_map(leaf, fieldname, text, m)
     block = -1
     ids: tuple = ()

@@ -6,7 +6,8 @@ word's search time. Here a term's posting list is read once per index generation
 arrays (document numbers, weights) and kept in a bounded cache shared by the threads of a
 process; And, Or and Not become sorted-array intersections, unions and differences, scored
 with Whoosh's own BM25F formula and statistics, so the ranking is the one Whoosh would give.
-Phrases (and any query type not listed here) are still matched by Whoosh, then cached alike.
+A phrase is the intersection of its words, kept where their positions follow each other;
+any query type not listed here is still matched by Whoosh, then cached alike.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.backend import field_lengths, leaf_postings
+from search.backend import field_lengths, leaf_characters, leaf_postings
 from search.backend import query as wq
 
 # Whoosh's BM25F defaults, which the index's searchers use.
@@ -98,6 +99,8 @@ def evaluate(q, searcher, postings: Postings) -> Matches:
         return np.arange(postings.doc_count, dtype=np.int64), np.full(postings.doc_count, float(q.boost))
     if isinstance(q, wq.Prefix):
         return _prefix(q, searcher, postings)
+    if type(q) is wq.Phrase and q.slop == 1 and q.fieldname in searcher.schema:
+        return _phrase(q, searcher, postings)
     if isinstance(q, wq.And):
         return _boosted(_intersect(q.subqueries, searcher, postings), q.boost)
     if type(q) is wq.Or and not q.minmatch and q.scale is None:
@@ -173,6 +176,30 @@ def _prefix(q, searcher, postings: Postings) -> Matches:
         return docs, np.ones(len(docs))
 
     return _boosted(postings.cached(("prefix", q.fieldname, q.text), read), q.boost)
+
+
+def _phrase(q, searcher, postings: Postings) -> Matches:
+    """Whoosh scores a phrase as the And of its words (the sum of their scores), kept where
+    the words stand at consecutive positions."""
+
+    def read() -> Matches:
+        words = [wq.Term(q.fieldname, w) for w in q.words]
+        docs, scores = _intersect(words, searcher, postings)
+        if len(q.words) < 2 or not len(docs):
+            return docs, scores
+        keep = np.zeros(len(docs), dtype=bool)
+        for leaf, base in searcher.reader().leaf_readers():
+            lo, hi = np.searchsorted(docs, [base, base + leaf.doc_count_all()])
+            local = (docs[lo:hi] - base).tolist()
+            if not local:
+                continue
+            found = [leaf_characters(leaf, q.fieldname, w, local, "positions") for w in q.words]
+            for i, docnum in enumerate(local, start=lo):
+                first, *rest = (set(f.get(docnum, ())) for f in found)
+                keep[i] = any(all(p + k in s for k, s in enumerate(rest, 1)) for p in first)
+        return docs[keep], scores[keep]
+
+    return _boosted(postings.cached(("phrase", repr(q)), read), q.boost)
 
 
 def _by_matcher(q, searcher) -> Matches:

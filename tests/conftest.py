@@ -48,3 +48,14 @@ def large_seeds():
         return copies
 
     return fill
+
+
+@pytest.fixture(scope="session")
+def multi_segment(tmp_path_factory, large_seeds):
+    """An index written by two worker processes: two segments, document numbers interleaved."""
+    from indexer.build import build
+
+    base = tmp_path_factory.mktemp("multi")
+    large_seeds(base / "seeds")
+    build(base / "seeds", base / "index", procs=2)
+    return base / "index"

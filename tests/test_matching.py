@@ -27,6 +27,11 @@ QUERIES = [
     "-連携",
     "NOT 連携",
     '"連携中枢都市圏"',
+    '"連携 協約"',
+    '"観光の振興"',
+    '"の"',
+    '"北九州市と下関市"',
+    '"存在しない語の並び"',
     "きたきゅうしゅう",
     "とりくむ",
     "平成28年",
@@ -45,17 +50,6 @@ QUERIES = [
     "ああああ",
     "州市",
 ]
-
-
-@pytest.fixture(scope="module")
-def multi_segment(tmp_path_factory, large_seeds):
-    """An index written by two worker processes: two segments, document numbers interleaved."""
-    from indexer.build import build
-
-    base = tmp_path_factory.mktemp("multi")
-    large_seeds(base / "seeds")
-    build(base / "seeds", base / "index", procs=2)
-    return base / "index"
 
 
 def _oracle(searcher, q) -> dict[int, float]:

@@ -1,0 +1,229 @@
+"""Posting arrays written beside each index segment, read back without decoding.
+
+Whoosh stores a term's postings in pickled blocks of 128, each holding document numbers,
+weights and the positions and character offsets of every occurrence; reading one document
+number means unpickling its whole block, about 2 µs a posting. While a segment is written,
+renkei's codec also hands every posting to an :class:`ArrayWriter`, which lays the same
+postings out as flat arrays in one more file of the segment (``<segment>.rka``):
+
+* per term: its bytes, the index of its first posting, the offset of its first value;
+* per posting: document number (int32), weight (float32), length of its encoded value;
+* the encoded values themselves (Whoosh's own bytes), decoded only for the documents
+  a page of results shows.
+
+A reader maps the file and slices it (:class:`SegmentArrays`): a term's postings are two
+array views, found by a binary search over the field's sorted terms. The layout: an 8-byte
+magic, the header's length, a JSON header naming each field's term ranges and each array's
+offset, type and length, then the arrays, each aligned to 8 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import tempfile
+from array import array
+from bisect import bisect_left
+
+import numpy as np
+
+EXT = ".rka"
+MAGIC = b"RKARR001"
+SPILL_ITEMS = 4_000_000  # items a stream holds in memory before it moves them to a temp file
+_ALIGN = 8
+
+
+class _Stream:
+    """An append-only typed array that moves its items to a temporary file as it grows,
+    so a large segment's arrays need not all fit in memory."""
+
+    def __init__(self, typecode: str, spill_dir: str | None) -> None:
+        self.typecode, self.spill_dir = typecode, spill_dir
+        self.items = array(typecode)
+        self.count = 0
+        self._spill = None
+
+    def append(self, value) -> None:
+        self.items.append(value)
+        if len(self.items) >= SPILL_ITEMS:
+            self._move()
+
+    def add_bytes(self, data: bytes) -> None:
+        self.items.frombytes(data)
+        if len(self.items) >= SPILL_ITEMS:
+            self._move()
+
+    def __len__(self) -> int:
+        return self.count + len(self.items)
+
+    def _move(self) -> None:
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile(dir=self.spill_dir)
+        self.items.tofile(self._spill)
+        self.count += len(self.items)
+        self.items = array(self.typecode)
+
+    def copy_to(self, out) -> None:
+        if self._spill is not None:
+            self._spill.seek(0)
+            shutil.copyfileobj(self._spill, out, 1 << 20)
+            self._spill.close()
+            self._spill = None
+        out.write(self.items.tobytes())
+
+
+# name -> (array typecode, numpy dtype); typecodes match the dtypes' sizes on every platform
+# numpy and CPython build for ("i" and "f" are 4 bytes, "q" 8, "B" 1).
+_ARRAYS = {
+    "term_bytes": ("B", "u1"),
+    "term_starts": ("q", "<i8"),  # per term + 1: offset of its bytes
+    "post_starts": ("q", "<i8"),  # per term + 1: index of its first posting
+    "value_starts": ("q", "<i8"),  # per term + 1: offset of its first value
+    "docs": ("i", "<i4"),
+    "weights": ("f", "<f4"),
+    "value_lengths": ("I", "<u4"),
+    "values": ("B", "u1"),
+}
+
+
+class ArrayWriter:
+    """Collects a segment's postings in the order Whoosh writes them (fields ascending, each
+    field's terms in ascending byte order, each term's documents ascending)."""
+
+    def __init__(self, spill_dir: str | None = None) -> None:
+        self.streams = {name: _Stream(code, spill_dir) for name, (code, _) in _ARRAYS.items()}
+        self.fields: dict[str, dict] = {}
+        self._field: dict | None = None
+
+    def start_field(self, name: str, values: str) -> None:
+        """``values``: "characters", "positions" or "" — what a posting's value decodes to."""
+        self._field = self.fields.setdefault(name, {"values": values, "ranges": []})
+        self._field["ranges"].append([self._terms(), self._terms()])
+
+    def _terms(self) -> int:
+        return len(self.streams["post_starts"])
+
+    def start_term(self, btext: bytes) -> None:
+        s = self.streams
+        s["term_starts"].append(len(s["term_bytes"]))
+        s["term_bytes"].add_bytes(btext)
+        s["post_starts"].append(len(s["docs"]))
+        s["value_starts"].append(len(s["values"]))
+
+    def add(self, docnum: int, weight: float, value: bytes | None) -> None:
+        s = self.streams
+        s["docs"].append(docnum)
+        s["weights"].append(weight)
+        if value:
+            s["value_lengths"].append(len(value))
+            s["values"].add_bytes(value)
+        else:
+            s["value_lengths"].append(0)
+
+    def finish_term(self) -> None:
+        self._field["ranges"][-1][1] = self._terms()
+
+    def write(self, out) -> None:
+        """Write the file to ``out`` (anything with ``write``)."""
+        s = self.streams
+        s["term_starts"].append(len(s["term_bytes"]))
+        s["post_starts"].append(len(s["docs"]))
+        s["value_starts"].append(len(s["values"]))
+        layout, offset = {}, 0
+        for name, (_, dtype) in _ARRAYS.items():
+            count = len(s[name])
+            layout[name] = [offset, dtype, count]
+            offset += _padded(count * np.dtype(dtype).itemsize)
+        header = json.dumps({"fields": self.fields, "arrays": layout}).encode("utf-8")
+        header += b" " * (_padded(len(header)) - len(header))
+        out.write(MAGIC + struct.pack("<Q", len(header)) + header)
+        for name, (_, dtype) in _ARRAYS.items():
+            size = len(s[name]) * np.dtype(dtype).itemsize
+            s[name].copy_to(out)
+            out.write(b"\0" * (_padded(size) - size))
+
+
+def _padded(n: int) -> int:
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+class _Terms:
+    """A field's sorted term bytes as a sequence ``bisect`` can search."""
+
+    def __init__(self, data: bytes | memoryview, starts: np.ndarray, first: int, last: int) -> None:
+        self.data, self.starts, self.first, self.last = data, starts, first, last
+
+    def __len__(self) -> int:
+        return self.last - self.first
+
+    def __getitem__(self, i: int) -> bytes:
+        t = self.first + i
+        return bytes(self.data[int(self.starts[t]) : int(self.starts[t + 1])])
+
+
+class SegmentArrays:
+    """One segment's posting arrays over a buffer (normally a memory map, so the pages are
+    shared by every thread and process that reads the index)."""
+
+    def __init__(self, buf) -> None:
+        view = memoryview(buf).cast("B")
+        if bytes(view[:8]) != MAGIC:
+            raise ValueError("not a renkei posting-array file")
+        (length,) = struct.unpack("<Q", view[8:16])
+        header = json.loads(bytes(view[16 : 16 + length]))
+        base = 16 + length
+        self.arrays = {
+            name: np.frombuffer(view, dtype=dtype, count=count, offset=base + offset)
+            for name, (offset, dtype, count) in header["arrays"].items()
+        }
+        self.fields: dict[str, dict] = header["fields"]
+        self._term_bytes = view[base + header["arrays"]["term_bytes"][0] :]
+
+    def values_kind(self, fieldname: str) -> str | None:
+        """What the field's values decode to, or None when the segment has no such field."""
+        found = self.fields.get(fieldname)
+        return None if found is None else found["values"]
+
+    def term(self, fieldname: str, btext: bytes) -> int | None:
+        """The term's number in this segment, or None."""
+        found = self.fields.get(fieldname)
+        if found is None:
+            return None
+        starts = self.arrays["term_starts"]
+        for first, last in found["ranges"]:
+            terms = _Terms(self._term_bytes, starts, first, last)
+            i = bisect_left(terms, btext)
+            if i < len(terms) and terms[i] == btext:
+                return first + i
+        return None
+
+    def postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """The term's document numbers and weights (read-only views)."""
+        starts = self.arrays["post_starts"]
+        lo, hi = int(starts[t]), int(starts[t + 1])
+        return self.arrays["docs"][lo:hi], self.arrays["weights"][lo:hi]
+
+    def values(self, t: int, wanted: list[int]) -> dict[int, bytes]:
+        """The encoded values of the term in the documents ``wanted`` that hold it."""
+        starts = self.arrays["post_starts"]
+        lo, hi = int(starts[t]), int(starts[t + 1])
+        docs = self.arrays["docs"][lo:hi]
+        want = np.asarray(wanted, dtype=np.int64)
+        at = np.searchsorted(docs, want)
+        inside = at < len(docs)
+        hits = at[inside][docs[at[inside]] == want[inside]]
+        if not len(hits):
+            return {}
+        lengths = self.arrays["value_lengths"][lo:hi]
+        ends = np.cumsum(lengths, dtype=np.int64)
+        base = int(self.arrays["value_starts"][t])
+        data = self.arrays["values"]
+        found = {}
+        for i in hits.tolist():
+            end = base + int(ends[i])
+            found[int(docs[i])] = data[end - int(lengths[i]) : end].tobytes()
+        return found
+
+
+__all__ = ["EXT", "ArrayWriter", "SegmentArrays"]

@@ -1,0 +1,93 @@
+"""The posting arrays written beside each segment hold exactly what Whoosh's blocks hold."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from search import backend, segarrays, store
+
+FIELDS = ["text", "text_base", "text_reading", "text_bigram", "title", "section_base", "municipality", "year"]
+
+
+def _whoosh_only(monkeypatch) -> None:
+    monkeypatch.setattr(backend, "segment_arrays", lambda leaf: None)
+
+
+@pytest.mark.parametrize("which", ["seed_index", "multi_segment"])
+def test_every_term_reads_the_same_from_arrays_and_from_whoosh(request, monkeypatch, which):
+    searcher = store.open_index(request.getfixturevalue(which)).searcher()
+    leaves = searcher.reader().leaf_readers()
+    assert len(leaves) == (1 if which == "seed_index" else 2)
+    checked = 0
+    for leaf, _ in leaves:
+        assert backend.segment_arrays(leaf) is not None
+        for fieldname in FIELDS:
+            terms = [t.decode("utf-8") for t in leaf.lexicon(fieldname)]
+            assert terms, fieldname
+            for text in terms[:: max(1, len(terms) // 150)]:
+                from_arrays = backend.leaf_postings(leaf, fieldname, text)
+                chars = None
+                if fieldname.startswith("text"):
+                    wanted = sorted({0, *from_arrays[0][::3].tolist(), int(from_arrays[0][-1]) + 1})
+                    chars = backend.leaf_characters(leaf, fieldname, text, wanted)
+                with monkeypatch.context() as m:
+                    _whoosh_only(m)
+                    from_whoosh = backend.leaf_postings(leaf, fieldname, text)
+                    if chars is not None:
+                        assert chars == backend.leaf_characters(leaf, fieldname, text, wanted)
+                        assert chars, (fieldname, text)
+                assert from_arrays[0].tolist() == from_whoosh[0].tolist(), (fieldname, text)
+                assert from_arrays[1].tolist() == from_whoosh[1].tolist(), (fieldname, text)
+                checked += 1
+        missing = backend.leaf_postings(leaf, "text", "索引に無い語")
+        assert len(missing[0]) == 0 and backend.leaf_characters(leaf, "text", "索引に無い語", [0]) == {}
+    assert checked > 500
+
+
+def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
+    monkeypatch.setattr(segarrays, "SPILL_ITEMS", 3)
+    writer = segarrays.ArrayWriter(str(tmp_path))
+    postings = {
+        ("a", b"x"): [(0, 1.0, b"v0"), (4, 2.0, b"")],
+        ("a", b"y"): [(1, 1.0, b"long value"), (2, 3.0, b"z"), (9, 1.0, b"w")],
+        ("b", b"x"): [(3, 1.5, None)],
+    }
+    for field in ("a", "b"):
+        writer.start_field(field, "characters" if field == "a" else "")
+        for (name, btext), rows in postings.items():
+            if name != field:
+                continue
+            writer.start_term(btext)
+            for docnum, weight, value in rows:
+                writer.add(docnum, weight, value)
+            writer.finish_term()
+    out = io.BytesIO()
+    writer.write(out)
+    arrays = segarrays.SegmentArrays(out.getvalue())
+    assert arrays.values_kind("a") == "characters" and arrays.values_kind("b") == ""
+    assert arrays.values_kind("c") is None and arrays.term("a", b"q") is None
+    for (name, btext), rows in postings.items():
+        t = arrays.term(name, btext)
+        docs, weights = arrays.postings(t)
+        assert docs.tolist() == [r[0] for r in rows] and weights.tolist() == [r[1] for r in rows]
+        values = arrays.values(t, [r[0] for r in rows] + [100])
+        assert values == {r[0]: r[2] or b"" for r in rows}
+
+
+def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
+    """Segments written before the arrays existed (or by Whoosh's own codec) still read."""
+    schema = backend.fields.Schema(body=backend.fields.TEXT(chars=True))
+    ix = backend.index.create_in(str(tmp_path), schema)
+    with ix.writer() as w:
+        w.add_document(body="alpha beta alpha")
+        w.add_document(body="beta")
+    with ix.searcher() as s:
+        (leaf, _), *_ = s.reader().leaf_readers()
+        assert backend.segment_arrays(leaf) is None
+        docs, weights = backend.leaf_postings(leaf, "body", "alpha")
+        assert docs.tolist() == [0] and weights.tolist() == [2.0]
+        assert backend.leaf_characters(leaf, "body", "beta", [0, 1]) == {0: [(1, 6, 10)], 1: [(0, 0, 4)]}
+        assert np.array_equal(backend.leaf_postings(leaf, "body", "beta")[0], [0, 1])
