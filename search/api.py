@@ -13,6 +13,7 @@ from pathlib import Path
 
 from search import store
 from search.backend import query as wq
+from search.backend import segment_arrays
 from search.docvalues import DocValues
 from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
 from search.lowering import Lowered, filter_query, lower
@@ -129,6 +130,21 @@ class Engine:
                 local.view.searcher.close()
             local.view = _View(store.open_index(self.root).searcher(), info, gen)
         return local.view
+
+    def warm(self) -> bool:
+        """Load what a process's first search would otherwise load while a user waits: the
+        served generation's per-passage values, field lengths and posting-array maps. A
+        server worker calls it before it accepts connections; False when there is no index."""
+        try:
+            view = self._view()
+        except IndexMissing:
+            return False
+        view.values  # noqa: B018 - loads the shared arrays
+        for name in view.searcher.schema.scorable_names():
+            view.postings.lengths(view.searcher, name)
+        for leaf, _ in view.searcher.reader().leaf_readers():
+            segment_arrays(leaf)
+        return True
 
     # -- public API --------------------------------------------------------------------------
     def search(

@@ -25,15 +25,20 @@ class _Facet:
         self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
         flat = (code[v] for vs in per_doc for v in vs)
         self.codes = np.fromiter(flat, dtype=np.int64, count=int(self.lengths.sum()))
+        # One value per passage (document, kind): its code is found by the passage's number.
+        self.single = bool((self.lengths == 1).all())
 
     def counts(self, docs: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
         """The ``limit`` most frequent values among the passages ``docs`` (ties by value) and
         the number of distinct values they have."""
-        lengths = self.lengths[docs]
-        # The positions of every value of every passage in docs, gathered without a loop.
-        ends = np.cumsum(lengths)
-        total = int(ends[-1]) if len(ends) else 0
-        picked = np.repeat(self.starts[docs] - (ends - lengths), lengths) + np.arange(total)
+        if self.single:
+            picked = docs
+        else:
+            lengths = self.lengths[docs]
+            # The positions of every value of every passage in docs, gathered without a loop.
+            ends = np.cumsum(lengths)
+            total = int(ends[-1]) if len(ends) else 0
+            picked = np.repeat(self.starts[docs] - (ends - lengths), lengths) + np.arange(total)
         counted = np.bincount(self.codes[picked], minlength=len(self.values))
         present = np.flatnonzero(counted)
         if len(present) > limit:

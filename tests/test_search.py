@@ -275,6 +275,19 @@ def test_index_of_another_schema_version_is_refused(tmp_path, seeds_dir):
     info_path.write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(IndexMissing, match="rebuild it"):
         Engine(tmp_path).search("連携")
+    assert Engine(tmp_path).warm() is False
+
+
+def test_warming_loads_what_the_first_search_would(seed_index, tmp_path):
+    from search import api
+
+    assert api.Engine(tmp_path / "none").warm() is False
+    engine = api.Engine(seed_index)
+    assert engine.warm() is True
+    shared = engine._view().shared
+    assert shared._values is not None
+    assert {"text", "text_bigram", "title"} <= set(shared.postings._lengths)
+    assert engine.search("連携")["total"] > 0
 
 
 @pytest.fixture(scope="module")

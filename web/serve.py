@@ -4,7 +4,10 @@ Two servers are supported; ``RENKEI_SERVER`` (or ``server=``) picks one:
 
 * ``waitress`` — one process, ``workers`` threads (default 8). Runs everywhere.
 * ``gunicorn`` — ``workers`` processes (default: one per core) of 4 threads each, so
-  searches run on every core. POSIX only.
+  searches run on every core. POSIX only. The processes share one listening socket, and
+  whichever wakes first accepts: a burst of keep-alive connections could all land on one
+  process while the other idles. :class:`BalancedThreadWorker` stops accepting while it holds
+  more connections than the least loaded live worker, so they spread evenly.
 
 The default is gunicorn where it can run (measured faster on the seeds index: see
 web/README-web.md), waitress elsewhere. Either way every request checks which index
@@ -13,6 +16,7 @@ generation is served, so a rebuild by ``renkei index`` is picked up without a re
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -102,11 +106,70 @@ class _ClosingIterator:
             self._on_close()
 
 
-def make_app(index_dir: Path | str) -> Callable:
-    """The app for ``index_dir`` wrapped in the access log."""
-    from web import create_app
+class _Loads:
+    """Each gunicorn worker's open connections and last heartbeat, in memory shared by the
+    arbiter's children (allocated before the fork)."""
 
-    return AccessLog(create_app({"INDEX_DIR": str(index_dir)}))
+    STALE = 3.0  # seconds without a heartbeat after which a worker counts as gone
+
+    def __init__(self, workers: int) -> None:
+        from multiprocessing import RawArray
+
+        self.connections = RawArray("i", workers)
+        self.beats = RawArray("d", workers)
+
+    def limit(self, slot: int, connections: int, cap: int) -> int:
+        """How many connections the worker in ``slot`` may hold: one more than the least
+        loaded other live worker, so the least loaded one always accepts."""
+        now = time.monotonic()
+        self.connections[slot], self.beats[slot] = connections, now
+        others = [self.connections[i] for i in range(len(self.beats))
+                  if i != slot and now - self.beats[i] < self.STALE]
+        return min(cap, min(others) + 1) if others else cap
+
+
+_LOADS: _Loads | None = None
+
+
+def __getattr__(name: str):
+    # gunicorn loads its worker class by dotted name; gunicorn itself is imported only then.
+    if name == "BalancedThreadWorker":
+        return _balanced_worker_class()
+    raise AttributeError(name)
+
+
+@functools.cache
+def _balanced_worker_class() -> type:
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class BalancedThreadWorker(ThreadWorker):
+        """gunicorn's thread worker, accepting only its share of the connections."""
+
+        @property
+        def worker_connections(self) -> int:
+            cap = self.cfg.worker_connections
+            if _LOADS is None:
+                return cap
+            return _LOADS.limit(self.age % len(_LOADS.beats), self.nr_conns, cap)
+
+        @worker_connections.setter
+        def worker_connections(self, value: int) -> None:
+            pass  # set by ThreadWorker.__init__; the cap is read from the config instead
+
+    return BalancedThreadWorker
+
+
+def make_app(index_dir: Path | str) -> Callable:
+    """The app for ``index_dir`` wrapped in the access log, its engine warmed (each server
+    process calls this before it accepts a connection)."""
+    from web import create_app, get_engine
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    started = time.perf_counter()
+    with app.app_context():
+        if get_engine().warm():
+            logging.getLogger("renkei").info("index loaded in %.2fs", time.perf_counter() - started)
+    return AccessLog(app)
 
 
 def _configure_logging() -> None:
@@ -146,6 +209,9 @@ def _serve_waitress(host: str, port: int, index_dir: Path | str, threads: int) -
 def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    global _LOADS
+    _LOADS = _Loads(processes)  # before the arbiter forks its workers, which share it
+
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     class Application(BaseApplication):
@@ -153,7 +219,7 @@ def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int)
             options = {
                 "bind": [bind],
                 "workers": processes,
-                "worker_class": "gthread",
+                "worker_class": f"{__name__}.BalancedThreadWorker",
                 "threads": GUNICORN_THREADS,
                 "keepalive": 5,
                 "timeout": 60,

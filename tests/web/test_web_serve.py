@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from web_helpers import raw_get, start_server, stop_server
 
-from web.serve import AccessLog, default_server, logged_uri
+from web.serve import AccessLog, _Loads, default_server, logged_uri
 
 NEW_DOC = (
     "◎ぽんぽこ狸まつり共同開催事業\n\n"
@@ -67,6 +70,51 @@ def test_each_server_serves_and_logs(server, seed_index, tmp_path):
     assert server in log
     assert re.search(r"GET /api/search\?q=%E9%89%84%E9%81%93 200 \d+\.\dms", log)
     assert re.search(r"GET /api/search\?q= 400 \d+\.\dms", log)
+
+
+def test_a_worker_holds_at_most_one_connection_more_than_the_least_loaded_live_one():
+    loads = _Loads(3)
+    assert loads.limit(0, 5, 1000) == 1000  # nobody else has beaten yet
+    assert loads.limit(1, 2, 1000) == 6
+    assert loads.limit(2, 3, 1000) == 3  # the least loaded other holds 2
+    assert loads.limit(0, 5, 4) == 3 and loads.limit(1, 2, 2) == 2  # capped by the config
+    loads.beats[1] = time.monotonic() - _Loads.STALE - 1  # worker 1 died
+    assert loads.limit(0, 5, 1000) == 4
+
+
+def _socket_count(pid: int) -> int:
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:  # closed meanwhile
+            pass
+    return count
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts sockets through /proc")
+def test_gunicorn_workers_share_keep_alive_connections(seed_index, tmp_path):
+    """Eight keep-alive clients arriving together end up four on each of the two workers
+    (with one shared listening socket, whichever worker woke first used to take them all)."""
+    live = start_server(seed_index, tmp_path / "server.log", server="gunicorn", workers=2)
+    clients = []
+    try:
+        pid = live.process.pid
+        workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        assert len(workers) == 2
+        time.sleep(1.5)  # every worker has checked in (its loop beats at least once a second)
+        before = {w: _socket_count(w) for w in workers}
+        for _ in range(8):
+            client = http.client.HTTPConnection(live.host, live.port, timeout=30)
+            client.request("GET", "/api/search?q=%E9%89%84%E9%81%93")
+            assert client.getresponse().read()
+            clients.append(client)
+        time.sleep(0.2)
+        assert sorted(_socket_count(w) - before[w] for w in workers) == [4, 4]
+    finally:
+        for client in clients:
+            client.close()
+        stop_server(live)
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
