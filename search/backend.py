@@ -35,6 +35,7 @@ __all__ = [
     "field_lengths",
     "index",
     "leaf_characters",
+    "leaf_positions",
     "leaf_postings",
     "segment_arrays",
     "writer_codec",
@@ -102,6 +103,7 @@ class _ArrayFieldWriter(W3FieldWriter):
         fmt = fieldobj.format
         kinds = [kind for kind in ("characters", "positions") if fmt.supports(kind)]
         self._arrays.start_field(fieldname, kinds[0] if kinds else "")
+        self._positions = fmt.decoder("positions") if kinds else None
 
     def start_term(self, btext) -> None:
         super().start_term(btext)
@@ -109,7 +111,8 @@ class _ArrayFieldWriter(W3FieldWriter):
 
     def add(self, docnum, weight, vbytes, length) -> None:
         self._postwriter.add_posting(docnum, weight, vbytes, length)
-        self._arrays.add(docnum, weight, vbytes)
+        positions = self._positions(vbytes) if self._positions and vbytes else ()
+        self._arrays.add(docnum, weight, vbytes, positions)
 
     def finish_term(self) -> None:
         super().finish_term()
@@ -215,6 +218,20 @@ def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
             weights.append(m.weight())
             m.next()
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+
+
+def leaf_positions(leaf, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every position of one term in the (segment-local, ascending) documents ``docs``, as
+    two flat arrays (document, position); None when the segment has no position arrays."""
+    arrays = segment_arrays(leaf)
+    if arrays is None or not arrays.has_positions:
+        return None
+    if arrays.values_kind(fieldname) not in ("characters", "positions"):
+        return None
+    t = _term_number(arrays, leaf, fieldname, text)
+    if t is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return arrays.positions(t, docs)
 
 
 def leaf_characters(

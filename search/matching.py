@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.backend import field_lengths, leaf_characters, leaf_postings
+from search.backend import field_lengths, leaf_characters, leaf_positions, leaf_postings
 from search.backend import query as wq
 
 # Whoosh's BM25F defaults, which the index's searchers use.
@@ -190,16 +190,31 @@ def _phrase(q, searcher, postings: Postings) -> Matches:
         keep = np.zeros(len(docs), dtype=bool)
         for leaf, base in searcher.reader().leaf_readers():
             lo, hi = np.searchsorted(docs, [base, base + leaf.doc_count_all()])
-            local = (docs[lo:hi] - base).tolist()
-            if not local:
-                continue
-            found = [leaf_characters(leaf, q.fieldname, w, local, "positions") for w in q.words]
-            for i, docnum in enumerate(local, start=lo):
-                first, *rest = (set(f.get(docnum, ())) for f in found)
-                keep[i] = any(all(p + k in s for k, s in enumerate(rest, 1)) for p in first)
+            if lo < hi:
+                keep[lo:hi] = _in_phrase(leaf, q.fieldname, q.words, docs[lo:hi] - base)
         return docs[keep], scores[keep]
 
     return _boosted(postings.cached(("phrase", repr(q)), read), q.boost)
+
+
+def _in_phrase(leaf, fieldname: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+    """Which of one segment's ``docs`` (each holding every word) hold the words in a row."""
+    flat = [leaf_positions(leaf, fieldname, w, docs) for w in words]
+    if all(f is not None for f in flat):
+        # A start is (document, position of the first word); word k must sit at start + k.
+        starts = None
+        for k, (where, positions) in enumerate(flat):
+            fits = positions >= k
+            keys = np.unique((where[fits] << 32) | (positions[fits] - k))
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        return np.isin(docs, np.unique(starts >> 32))
+    local = docs.tolist()
+    found = [leaf_characters(leaf, fieldname, w, local, "positions") for w in words]
+    keep = np.zeros(len(local), dtype=bool)
+    for i, docnum in enumerate(local):
+        first, *rest = (set(f.get(docnum, ())) for f in found)
+        keep[i] = any(all(p + k in s for k, s in enumerate(rest, 1)) for p in first)
+    return keep
 
 
 def _by_matcher(q, searcher) -> Matches:

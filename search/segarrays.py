@@ -7,9 +7,11 @@ renkei's codec also hands every posting to an :class:`ArrayWriter`, which lays t
 postings out as flat arrays in one more file of the segment (``<segment>.rka``):
 
 * per term: its bytes, the index of its first posting, the offset of its first value;
-* per posting: document number (int32), weight (float32), length of its encoded value;
+* per posting: document number (int32), weight (float32), length of its encoded value,
+  number of positions;
 * the encoded values themselves (Whoosh's own bytes), decoded only for the documents
-  a page of results shows.
+  a page of results shows;
+* the positions, flat (int32), so a phrase is checked over whole arrays.
 
 A reader maps the file and slices it (:class:`SegmentArrays`): a term's postings are two
 array views, found by a binary search over the field's sorted terms. The layout: an 8-byte
@@ -49,6 +51,11 @@ class _Stream:
         if len(self.items) >= SPILL_ITEMS:
             self._move()
 
+    def extend(self, values) -> None:
+        self.items.extend(values)
+        if len(self.items) >= SPILL_ITEMS:
+            self._move()
+
     def add_bytes(self, data: bytes) -> None:
         self.items.frombytes(data)
         if len(self.items) >= SPILL_ITEMS:
@@ -80,10 +87,13 @@ _ARRAYS = {
     "term_starts": ("q", "<i8"),  # per term + 1: offset of its bytes
     "post_starts": ("q", "<i8"),  # per term + 1: index of its first posting
     "value_starts": ("q", "<i8"),  # per term + 1: offset of its first value
+    "position_starts": ("q", "<i8"),  # per term + 1: index of its first position
     "docs": ("i", "<i4"),
     "weights": ("f", "<f4"),
     "value_lengths": ("I", "<u4"),
+    "position_counts": ("I", "<u4"),
     "values": ("B", "u1"),
+    "positions": ("i", "<i4"),
 }
 
 
@@ -110,8 +120,9 @@ class ArrayWriter:
         s["term_bytes"].add_bytes(btext)
         s["post_starts"].append(len(s["docs"]))
         s["value_starts"].append(len(s["values"]))
+        s["position_starts"].append(len(s["positions"]))
 
-    def add(self, docnum: int, weight: float, value: bytes | None) -> None:
+    def add(self, docnum: int, weight: float, value: bytes | None, positions: list[int] = ()) -> None:
         s = self.streams
         s["docs"].append(docnum)
         s["weights"].append(weight)
@@ -120,6 +131,9 @@ class ArrayWriter:
             s["values"].add_bytes(value)
         else:
             s["value_lengths"].append(0)
+        s["position_counts"].append(len(positions))
+        if positions:
+            s["positions"].extend(positions)
 
     def finish_term(self) -> None:
         self._field["ranges"][-1][1] = self._terms()
@@ -130,6 +144,7 @@ class ArrayWriter:
         s["term_starts"].append(len(s["term_bytes"]))
         s["post_starts"].append(len(s["docs"]))
         s["value_starts"].append(len(s["values"]))
+        s["position_starts"].append(len(s["positions"]))
         layout, offset = {}, 0
         for name, (_, dtype) in _ARRAYS.items():
             count = len(s[name])
@@ -224,6 +239,28 @@ class SegmentArrays:
             end = base + int(ends[i])
             found[int(docs[i])] = data[end - int(lengths[i]) : end].tobytes()
         return found
+
+    @property
+    def has_positions(self) -> bool:
+        """False for a file written before positions were laid out flat."""
+        return "positions" in self.arrays
+
+    def positions(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every position of the term in the documents ``docs`` (ascending): two flat arrays,
+        each position's document and the position."""
+        starts = self.arrays["post_starts"]
+        lo, hi = int(starts[t]), int(starts[t + 1])
+        mine = self.arrays["docs"][lo:hi]
+        at = np.searchsorted(mine, docs)
+        inside = at < len(mine)
+        at, want = at[inside], docs[inside]
+        hits = at[mine[at] == want]
+        counts = self.arrays["position_counts"][lo:hi].astype(np.int64)
+        firsts = np.cumsum(counts) - counts + int(self.arrays["position_starts"][t])
+        n = counts[hits]
+        ends = np.cumsum(n)
+        picked = np.repeat(firsts[hits] - (ends - n), n) + np.arange(int(ends[-1]) if len(ends) else 0)
+        return np.repeat(mine[hits].astype(np.int64), n), self.arrays["positions"][picked].astype(np.int64)
 
 
 __all__ = ["EXT", "ArrayWriter", "SegmentArrays"]

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from search import backend
 from search.api import Engine
 from search.lowering import filter_query, lower
 from search.matching import Postings, evaluate, top
@@ -78,7 +79,22 @@ def test_matches_and_scores_equal_whooshs(engine, text, bigrams):
         _agree(searcher, q)
 
 
-SEGMENT_QUERIES = ["連携", "観光 -交流", "municipality:福岡 提携", '"連携中枢都市圏"', "year:2016"]
+@pytest.mark.parametrize("text", [q for q in QUERIES if '"' in q] + ["観光振興", "連携中枢都市"])
+def test_phrases_agree_with_whoosh_in_segments_without_posting_arrays(engine, monkeypatch, text):
+    """Segments written before the posting arrays existed check phrases document by document."""
+    monkeypatch.setattr(backend, "segment_arrays", lambda leaf: None)
+    searcher = engine._view().searcher
+    _agree(searcher, lower(parse_query(text).root).query)
+
+
+SEGMENT_QUERIES = [
+    "連携",
+    "観光 -交流",
+    "municipality:福岡 提携",
+    '"連携中枢都市圏"',
+    '"連携 協約"',
+    "year:2016",
+]
 FILTERS = [("municipality", "北九州"), ("kind", "article"), ("document", "0"), ("year", "2003..2016")]
 SOUP = ["連携", "観光", "交流", "市", "OR", "-", "(", ")", '"', "year:2016", "協約"]
 

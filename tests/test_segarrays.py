@@ -33,6 +33,9 @@ def test_every_term_reads_the_same_from_arrays_and_from_whoosh(request, monkeypa
                 if fieldname.startswith("text"):
                     wanted = sorted({0, *from_arrays[0][::3].tolist(), int(from_arrays[0][-1]) + 1})
                     chars = backend.leaf_characters(leaf, fieldname, text, wanted)
+                    where, positions = backend.leaf_positions(leaf, fieldname, text, np.array(wanted))
+                    flat = [(d, p) for d, found in sorted(chars.items()) for p, _, _ in found]
+                    assert list(zip(where.tolist(), positions.tolist(), strict=True)) == flat
                 with monkeypatch.context() as m:
                     _whoosh_only(m)
                     from_whoosh = backend.leaf_postings(leaf, fieldname, text)
@@ -51,9 +54,9 @@ def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
     monkeypatch.setattr(segarrays, "SPILL_ITEMS", 3)
     writer = segarrays.ArrayWriter(str(tmp_path))
     postings = {
-        ("a", b"x"): [(0, 1.0, b"v0"), (4, 2.0, b"")],
-        ("a", b"y"): [(1, 1.0, b"long value"), (2, 3.0, b"z"), (9, 1.0, b"w")],
-        ("b", b"x"): [(3, 1.5, None)],
+        ("a", b"x"): [(0, 1.0, b"v0", [3]), (4, 2.0, b"", [])],
+        ("a", b"y"): [(1, 1.0, b"long value", [0, 5, 9]), (2, 3.0, b"z", [1]), (9, 1.0, b"w", [2, 4])],
+        ("b", b"x"): [(3, 1.5, None, [])],
     }
     for field in ("a", "b"):
         writer.start_field(field, "characters" if field == "a" else "")
@@ -61,8 +64,8 @@ def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
             if name != field:
                 continue
             writer.start_term(btext)
-            for docnum, weight, value in rows:
-                writer.add(docnum, weight, value)
+            for docnum, weight, value, positions in rows:
+                writer.add(docnum, weight, value, positions)
             writer.finish_term()
     out = io.BytesIO()
     writer.write(out)
@@ -75,6 +78,9 @@ def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
         assert docs.tolist() == [r[0] for r in rows] and weights.tolist() == [r[1] for r in rows]
         values = arrays.values(t, [r[0] for r in rows] + [100])
         assert values == {r[0]: r[2] or b"" for r in rows}
+        where, positions = arrays.positions(t, np.array([r[0] for r in rows[1:]] + [100]))
+        assert where.tolist() == [r[0] for r in rows[1:] for _ in r[3]]
+        assert positions.tolist() == [p for r in rows[1:] for p in r[3]]
 
 
 def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
