@@ -2,9 +2,10 @@
 
 Whoosh's matchers advance one posting at a time in Python, and a page of results needs the
 total and the facet counts, so every match used to be visited that way: most of a common
-word's search time. Here a term's posting list is read once per index generation into two
-arrays (document numbers, weights) and kept in a bounded cache shared by the threads of a
-process; And, Or and Not become sorted-array intersections, unions and differences, scored
+word's search time. Here a term's posting list is two arrays (document numbers, weights),
+sliced from the arrays mapped beside each segment (or, for a segment without them, read once
+from Whoosh's blocks); its scores are kept in a bounded cache shared by the threads of a
+process. And, Or and Not become sorted-array intersections, unions and differences, scored
 with Whoosh's own BM25F formula and statistics, so the ranking is the one Whoosh would give.
 A phrase is the intersection of its words, kept where their positions follow each other;
 any query type not listed here is still matched by Whoosh, then cached alike.
@@ -17,7 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.backend import field_lengths, leaf_characters, leaf_positions, leaf_postings
+from search.backend import field_lengths, leaf_characters, leaf_positions, leaf_postings, segment_arrays
 from search.backend import query as wq
 
 # Whoosh's BM25F defaults, which the index's searchers use.
@@ -81,6 +82,8 @@ class Postings:
                 return _EMPTY
             return np.concatenate(ids), np.concatenate(weights)
 
+        if all(segment_arrays(leaf) is not None for leaf, _ in searcher.reader().leaf_readers()):
+            return read()  # sliced from mapped arrays: cheaper to read again than to keep
         return self.cached(("raw", fieldname, text), read)
 
 
