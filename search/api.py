@@ -12,8 +12,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from search import store
+from search.backend import forget_segment_arrays, segment_arrays
 from search.backend import query as wq
-from search.backend import segment_arrays
 from search.docvalues import DocValues
 from search.errors import IndexMissing, InvalidParameter, NotFound, QueryTooLong
 from search.lowering import Lowered, filter_query, lower
@@ -73,6 +73,8 @@ class _Generation:
     def of(cls, gen: Path, doc_count: int) -> _Generation:
         with cls._lock:
             if cls._current is None or cls._current.gen != gen:
+                if cls._current is not None:
+                    forget_segment_arrays()
                 cls._current = cls(gen, doc_count)
             return cls._current
 
@@ -144,6 +146,10 @@ class Engine:
             view.postings.lengths(view.searcher, name)
         for leaf, _ in view.searcher.reader().leaf_readers():
             segment_arrays(leaf)
+        # The calling thread serves no request: its searcher would hold this generation open
+        # after a rebuild. What was loaded is shared by the process and stays.
+        view.searcher.close()
+        self._local.view = None
         return True
 
     # -- public API --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ codec's posting blocks, or fall back to Whoosh's public, posting-by-posting inte
 from __future__ import annotations
 
 import io
+import os
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
@@ -33,6 +34,7 @@ __all__ = [
     "columns",
     "fields",
     "field_lengths",
+    "forget_segment_arrays",
     "index",
     "leaf_characters",
     "leaf_positions",
@@ -157,6 +159,8 @@ def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
     """The posting arrays written beside a segment, or None for a segment without them
     (written before they existed, or by another codec)."""
     segment = leaf.segment()
+    if segment is None:  # the reader of an index without segments (nothing was indexed)
+        return None
     key = segment.segment_id()
     with _ARRAYS_LOCK:
         if key in _ARRAYS:
@@ -168,9 +172,12 @@ def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
     if storage is not None and storage.file_exists(name) and not leaf.has_deletions():
         f = storage.open_file(name)
         buf = getattr(f, "_buf", None)
-        if buf is None:  # a plain file: map it rather than read it
-            folder = getattr(storage, "folder", None) or getattr(getattr(storage, "b", None), "folder", None)
-            buf = np.memmap(f"{folder}/{name}", mode="r") if folder else f.read()
+        if buf is None:
+            # A loose file is mapped rather than read; one inside a compound file that could
+            # not be mapped is read.
+            folder = getattr(storage, "folder", None)
+            path = f"{folder}/{name}" if folder else None
+            buf = np.memmap(path, mode="r") if path and os.path.isfile(path) else f.read()
             f.close()
         found = segarrays.SegmentArrays(buf)
     with _ARRAYS_LOCK:
@@ -178,6 +185,13 @@ def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
         while len(_ARRAYS) > _ARRAYS_MAX:
             _ARRAYS.popitem(last=False)
     return found
+
+
+def forget_segment_arrays() -> None:
+    """Drop every segment's arrays (when a new generation is served): the maps of an old
+    generation's files would otherwise keep them, deleted, on disk."""
+    with _ARRAYS_LOCK:
+        _ARRAYS.clear()
 
 
 def _term_number(arrays: segarrays.SegmentArrays, leaf, fieldname: str, text) -> int | None:

@@ -53,15 +53,22 @@ class DocValues:
 
     def __init__(self, reader) -> None:
         count = reader.doc_count_all()
-        self.order = np.fromiter(reader.column_reader("order"), dtype=np.int64, count=count)
-        self.date_sort = np.fromiter(reader.column_reader("date_sort"), dtype=np.int64, count=count)
-        rows = [facet_values(raw) for raw in reader.column_reader("facets")]
+        # An index without passages has a reader without columns.
+        self.order = self._numbers(reader, "order", count)
+        self.date_sort = self._numbers(reader, "date_sort", count)
+        rows = [facet_values(raw) for raw in reader.column_reader("facets")] if count else []
         self.facets = {
             "document": _Facet([[doc_id] for doc_id, _, _, _ in rows]),
             "kind": _Facet([[kind] for _, kind, _, _ in rows]),
             "municipality": _Facet([names for _, _, names, _ in rows]),
             "year": _Facet([years for _, _, _, years in rows]),
         }
+
+    @staticmethod
+    def _numbers(reader, name: str, count: int) -> np.ndarray:
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        return np.fromiter(reader.column_reader(name), dtype=np.int64, count=count)
 
     def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
         """Per facet: its ``limits[name]`` most frequent (value, count) pairs over the passages

@@ -278,16 +278,55 @@ def test_index_of_another_schema_version_is_refused(tmp_path, seeds_dir):
     assert Engine(tmp_path).warm() is False
 
 
+def test_an_index_without_passages_answers_with_nothing(tmp_path):
+    """Every file of a rebuild may be skipped: the index then has no segment at all."""
+    from indexer.build import build
+    from search.api import Engine
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "empty.txt").write_text("", encoding="utf-8")
+    build(tmp_path / "seeds", tmp_path / "index")
+    engine = Engine(tmp_path / "index")
+    assert engine.warm() is True
+    for q in ["連携", '"連携 協約"', "kind:article 観光", "かんこう*", "-連携"]:
+        body = engine.search(q)
+        assert body["total"] == 0 and body["hits"] == [] and body["facets"]["kind"] == [], q
+
+
 def test_warming_loads_what_the_first_search_would(seed_index, tmp_path):
     from search import api
 
     assert api.Engine(tmp_path / "none").warm() is False
     engine = api.Engine(seed_index)
     assert engine.warm() is True
-    shared = engine._view().shared
+    assert engine._local.view is None  # the warming thread keeps no searcher open
+    shared = api._Generation._current
     assert shared._values is not None
     assert {"text", "text_bigram", "title"} <= set(shared.postings._lengths)
     assert engine.search("連携")["total"] > 0
+
+
+def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, seeds_dir):
+    """The arrays of a generation no longer served are dropped, so their mapped (and, after
+    the rebuild, deleted) files are released."""
+    import shutil
+
+    from indexer.build import build
+    from search import backend
+    from search.api import Engine
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
+        shutil.copy(seeds_dir / name, seeds / name)
+    build(seeds, tmp_path / "index")
+    engine = Engine(tmp_path / "index")
+    engine.search("連携")
+    old = set(backend._ARRAYS)
+    assert old
+    build(seeds, tmp_path / "index")
+    engine.search("連携")
+    assert set(backend._ARRAYS) and not old & set(backend._ARRAYS)
 
 
 @pytest.fixture(scope="module")

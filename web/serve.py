@@ -131,6 +131,25 @@ class _Loads:
 _LOADS: _Loads | None = None
 
 
+def _pre_fork(server, worker) -> None:
+    """In the arbiter, before a worker forks: give it the lowest slot no live worker holds
+    (a replacement takes the slot of the worker it replaces)."""
+    if _LOADS is None:
+        return
+    taken = {getattr(w, "renkei_slot", None) for w in server.WORKERS.values()}
+    free = [i for i in range(len(_LOADS.beats)) if i not in taken]
+    worker.renkei_slot = free[0] if free else None  # more workers than slots: not balanced
+    if free:
+        _LOADS.beats[free[0]] = _LOADS.connections[free[0]] = 0
+
+
+def _child_exit(server, worker) -> None:
+    """In the arbiter, when a worker has exited: its count no longer caps the others."""
+    slot = getattr(worker, "renkei_slot", None)
+    if _LOADS is not None and slot is not None:
+        _LOADS.beats[slot] = _LOADS.connections[slot] = 0
+
+
 def __getattr__(name: str):
     # gunicorn loads its worker class by dotted name; gunicorn itself is imported only then.
     if name == "BalancedThreadWorker":
@@ -148,9 +167,10 @@ def _balanced_worker_class() -> type:
         @property
         def worker_connections(self) -> int:
             cap = self.cfg.worker_connections
-            if _LOADS is None:
+            slot = getattr(self, "renkei_slot", None)
+            if _LOADS is None or slot is None:
                 return cap
-            return _LOADS.limit(self.age % len(_LOADS.beats), self.nr_conns, cap)
+            return _LOADS.limit(slot, self.nr_conns, cap)
 
         @worker_connections.setter
         def worker_connections(self, value: int) -> None:
@@ -220,6 +240,8 @@ def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int)
                 "bind": [bind],
                 "workers": processes,
                 "worker_class": f"{__name__}.BalancedThreadWorker",
+                "pre_fork": _pre_fork,
+                "child_exit": _child_exit,
                 "threads": GUNICORN_THREADS,
                 "keepalive": 5,
                 "timeout": 60,

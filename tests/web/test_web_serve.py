@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from web_helpers import raw_get, start_server, stop_server
 
+import web.serve
 from web.serve import AccessLog, _Loads, default_server, logged_uri
 
 NEW_DOC = (
@@ -80,6 +81,26 @@ def test_a_worker_holds_at_most_one_connection_more_than_the_least_loaded_live_o
     assert loads.limit(0, 5, 4) == 3 and loads.limit(1, 2, 2) == 2  # capped by the config
     loads.beats[1] = time.monotonic() - _Loads.STALE - 1  # worker 1 died
     assert loads.limit(0, 5, 1000) == 4
+
+
+def test_a_replacement_worker_takes_the_slot_of_the_worker_it_replaces(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(web.serve, "_LOADS", _Loads(2))
+    arbiter = SimpleNamespace(WORKERS={})
+    first, second, third, extra = (SimpleNamespace() for _ in range(4))
+    for pid, worker in ((1, first), (2, second)):
+        web.serve._pre_fork(arbiter, worker)
+        arbiter.WORKERS[pid] = worker
+    assert (first.renkei_slot, second.renkei_slot) == (0, 1)
+    web.serve._LOADS.limit(0, 7, 1000)
+    web.serve._child_exit(arbiter, arbiter.WORKERS.pop(1))
+    assert web.serve._LOADS.limit(1, 3, 1000) == 1000  # the dead worker's count is gone
+    web.serve._pre_fork(arbiter, third)
+    arbiter.WORKERS[3] = third
+    assert third.renkei_slot == 0
+    web.serve._pre_fork(arbiter, extra)  # more workers than slots (gunicorn's TTIN)
+    assert extra.renkei_slot is None
 
 
 def _socket_count(pid: int) -> int:
