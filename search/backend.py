@@ -105,7 +105,8 @@ class _ArrayFieldWriter(W3FieldWriter):
         fmt = fieldobj.format
         kinds = [kind for kind in ("characters", "positions") if fmt.supports(kind)]
         self._arrays.start_field(fieldname, kinds[0] if kinds else "")
-        self._positions = fmt.decoder("positions") if kinds else None
+        self._decode = fmt.decoder(kinds[0]) if kinds else None
+        self._offsets = kinds[:1] == ["characters"]
 
     def start_term(self, btext) -> None:
         super().start_term(btext)
@@ -113,8 +114,10 @@ class _ArrayFieldWriter(W3FieldWriter):
 
     def add(self, docnum, weight, vbytes, length) -> None:
         self._postwriter.add_posting(docnum, weight, vbytes, length)
-        positions = self._positions(vbytes) if self._positions and vbytes else ()
-        self._arrays.add(docnum, weight, vbytes, positions)
+        occurrences = self._decode(vbytes) if self._decode and vbytes else ()
+        if occurrences and not self._offsets:
+            occurrences = [(p, -1, -1) for p in occurrences]
+        self._arrays.add(docnum, weight, occurrences)
 
     def finish_term(self) -> None:
         super().finish_term()
@@ -256,12 +259,14 @@ def leaf_characters(
     "positions", the positions alone."""
     found: dict[int, list] = {}
     arrays = segment_arrays(leaf)
-    if arrays is not None and arrays.values_kind(fieldname) in (kind, "characters"):
+    if arrays is not None and arrays.has_characters and arrays.values_kind(fieldname) in (kind, "characters"):
         t = _term_number(arrays, leaf, fieldname, text)
         if t is None:
             return found
-        decode = leaf.schema[fieldname].format.decoder(kind)
-        return {docnum: decode(value) for docnum, value in arrays.values(t, wanted).items()}
+        found = arrays.characters(t, wanted)
+        if kind == "positions":
+            return {docnum: [p for p, _, _ in occurrences] for docnum, occurrences in found.items()}
+        return found
     try:
         m = leaf.postings(fieldname, text)
     except TermNotFound:

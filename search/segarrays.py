@@ -7,11 +7,10 @@ renkei's codec also hands every posting to an :class:`ArrayWriter`, which lays t
 postings out as flat arrays in one more file of the segment (``<segment>.rka``):
 
 * per term: its bytes, the index of its first posting, the offset of its first value;
-* per posting: document number (int32), weight (float32), length of its encoded value,
-  number of positions;
-* the encoded values themselves (Whoosh's own bytes), decoded only for the documents
-  a page of results shows;
-* the positions, flat (int32), so a phrase is checked over whole arrays.
+* per posting: document number (int32), weight (float32), number of occurrences;
+* per occurrence, flat: position (int32), first character (int32) and length in characters
+  (uint16), -1 and 0 in a field that keeps no character offsets; a phrase is checked and a
+  page's highlights are found over whole arrays.
 
 A reader maps the file and slices it (:class:`SegmentArrays`): a term's postings are two
 array views, found by a binary search over the field's sorted terms. The layout: an 8-byte
@@ -86,14 +85,13 @@ _ARRAYS = {
     "term_bytes": ("B", "u1"),
     "term_starts": ("q", "<i8"),  # per term + 1: offset of its bytes
     "post_starts": ("q", "<i8"),  # per term + 1: index of its first posting
-    "value_starts": ("q", "<i8"),  # per term + 1: offset of its first value
-    "position_starts": ("q", "<i8"),  # per term + 1: index of its first position
+    "position_starts": ("q", "<i8"),  # per term + 1: index of its first occurrence
     "docs": ("i", "<i4"),
     "weights": ("f", "<f4"),
-    "value_lengths": ("I", "<u4"),
     "position_counts": ("I", "<u4"),
-    "values": ("B", "u1"),
     "positions": ("i", "<i4"),
+    "char_starts": ("i", "<i4"),
+    "char_lengths": ("H", "<u2"),
 }
 
 
@@ -119,21 +117,20 @@ class ArrayWriter:
         s["term_starts"].append(len(s["term_bytes"]))
         s["term_bytes"].add_bytes(btext)
         s["post_starts"].append(len(s["docs"]))
-        s["value_starts"].append(len(s["values"]))
         s["position_starts"].append(len(s["positions"]))
 
-    def add(self, docnum: int, weight: float, value: bytes | None, positions: list[int] = ()) -> None:
+    def add(self, docnum: int, weight: float, occurrences: list[tuple[int, int, int]] = ()) -> None:
+        """One posting; ``occurrences``: (position, start, end) of each, start and end -1 in
+        a field without character offsets."""
         s = self.streams
         s["docs"].append(docnum)
         s["weights"].append(weight)
-        if value:
-            s["value_lengths"].append(len(value))
-            s["values"].add_bytes(value)
-        else:
-            s["value_lengths"].append(0)
-        s["position_counts"].append(len(positions))
-        if positions:
+        s["position_counts"].append(len(occurrences))
+        if occurrences:
+            positions, starts, ends = zip(*occurrences, strict=True)
             s["positions"].extend(positions)
+            s["char_starts"].extend(starts)
+            s["char_lengths"].extend(map(_length, starts, ends))
 
     def finish_term(self) -> None:
         self._field["ranges"][-1][1] = self._terms()
@@ -143,7 +140,6 @@ class ArrayWriter:
         s = self.streams
         s["term_starts"].append(len(s["term_bytes"]))
         s["post_starts"].append(len(s["docs"]))
-        s["value_starts"].append(len(s["values"]))
         s["position_starts"].append(len(s["positions"]))
         layout, offset = {}, 0
         for name, (_, dtype) in _ARRAYS.items():
@@ -157,6 +153,10 @@ class ArrayWriter:
             size = len(s[name]) * np.dtype(dtype).itemsize
             s[name].copy_to(out)
             out.write(b"\0" * (_padded(size) - size))
+
+
+def _length(start: int, end: int) -> int:
+    return min(max(end - start, 0), 0xFFFF)
 
 
 def _padded(n: int) -> int:
@@ -219,38 +219,23 @@ class SegmentArrays:
         lo, hi = int(starts[t]), int(starts[t + 1])
         return self.arrays["docs"][lo:hi], self.arrays["weights"][lo:hi]
 
-    def values(self, t: int, wanted: list[int]) -> dict[int, bytes]:
-        """The encoded values of the term in the documents ``wanted`` that hold it."""
-        starts = self.arrays["post_starts"]
-        lo, hi = int(starts[t]), int(starts[t + 1])
-        docs = self.arrays["docs"][lo:hi]
-        want = np.asarray(wanted, dtype=np.int64)
-        at = np.searchsorted(docs, want)
-        inside = at < len(docs)
-        hits = at[inside][docs[at[inside]] == want[inside]]
-        if not len(hits):
-            return {}
-        lengths = self.arrays["value_lengths"][lo:hi]
-        ends = np.cumsum(lengths, dtype=np.int64)
-        base = int(self.arrays["value_starts"][t])
-        data = self.arrays["values"]
-        found = {}
-        for i in hits.tolist():
-            end = base + int(ends[i])
-            found[int(docs[i])] = data[end - int(lengths[i]) : end].tobytes()
-        return found
-
     @property
     def has_positions(self) -> bool:
         """False for a file written before positions were laid out flat."""
         return "positions" in self.arrays
 
-    def positions(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every position of the term in the documents ``docs`` (ascending): two flat arrays,
-        each position's document and the position."""
+    @property
+    def has_characters(self) -> bool:
+        """False for a file written before character offsets were laid out flat."""
+        return "char_starts" in self.arrays
+
+    def _occurrences(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each occurrence of the term in ``docs`` (ascending): its document and its index in
+        the flat occurrence arrays."""
         starts = self.arrays["post_starts"]
         lo, hi = int(starts[t]), int(starts[t + 1])
         mine = self.arrays["docs"][lo:hi]
+        docs = np.asarray(docs, dtype=np.int64)
         at = np.searchsorted(mine, docs)
         inside = at < len(mine)
         at, want = at[inside], docs[inside]
@@ -260,7 +245,26 @@ class SegmentArrays:
         n = counts[hits]
         ends = np.cumsum(n)
         picked = np.repeat(firsts[hits] - (ends - n), n) + np.arange(int(ends[-1]) if len(ends) else 0)
-        return np.repeat(mine[hits].astype(np.int64), n), self.arrays["positions"][picked].astype(np.int64)
+        return np.repeat(mine[hits].astype(np.int64), n), picked
+
+    def positions(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every position of the term in the documents ``docs`` (ascending): two flat arrays,
+        each position's document and the position."""
+        where, picked = self._occurrences(t, docs)
+        return where, self.arrays["positions"][picked].astype(np.int64)
+
+    def characters(self, t: int, docs: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+        """(position, start, end) of every occurrence of the term in the documents ``docs``
+        that hold it, by document."""
+        where, picked = self._occurrences(t, np.asarray(docs, dtype=np.int64))
+        starts = self.arrays["char_starts"][picked].astype(np.int64)
+        ends = starts + self.arrays["char_lengths"][picked]
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        positions = self.arrays["positions"][picked]
+        rows = zip(where.tolist(), positions.tolist(), starts.tolist(), ends.tolist(), strict=True)
+        for doc, position, start, end in rows:
+            found.setdefault(doc, []).append((position, start, end))
+        return found
 
 
 __all__ = ["EXT", "ArrayWriter", "SegmentArrays"]

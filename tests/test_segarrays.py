@@ -54,33 +54,38 @@ def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
     monkeypatch.setattr(segarrays, "SPILL_ITEMS", 3)
     writer = segarrays.ArrayWriter(str(tmp_path))
     postings = {
-        ("a", b"x"): [(0, 1.0, b"v0", [3]), (4, 2.0, b"", [])],
-        ("a", b"y"): [(1, 1.0, b"long value", [0, 5, 9]), (2, 3.0, b"z", [1]), (9, 1.0, b"w", [2, 4])],
-        ("b", b"x"): [(3, 1.5, None, [])],
+        ("a", b"x"): [(0, 1.0, [(3, 10, 12)]), (4, 2.0, [])],
+        ("a", b"y"): [
+            (1, 1.0, [(0, 0, 2), (5, 9, 11), (9, 20, 23)]),
+            (2, 3.0, [(1, 4, 5)]),
+            (9, 1.0, [(2, 6, 8)]),
+        ],
+        ("b", b"x"): [(3, 1.5, [(7, -1, -1)])],
     }
     for field in ("a", "b"):
-        writer.start_field(field, "characters" if field == "a" else "")
+        writer.start_field(field, "characters" if field == "a" else "positions")
         for (name, btext), rows in postings.items():
             if name != field:
                 continue
             writer.start_term(btext)
-            for docnum, weight, value, positions in rows:
-                writer.add(docnum, weight, value, positions)
+            for docnum, weight, occurrences in rows:
+                writer.add(docnum, weight, occurrences)
             writer.finish_term()
     out = io.BytesIO()
     writer.write(out)
     arrays = segarrays.SegmentArrays(out.getvalue())
-    assert arrays.values_kind("a") == "characters" and arrays.values_kind("b") == ""
+    assert arrays.values_kind("a") == "characters" and arrays.values_kind("b") == "positions"
     assert arrays.values_kind("c") is None and arrays.term("a", b"q") is None
     for (name, btext), rows in postings.items():
         t = arrays.term(name, btext)
         docs, weights = arrays.postings(t)
         assert docs.tolist() == [r[0] for r in rows] and weights.tolist() == [r[1] for r in rows]
-        values = arrays.values(t, [r[0] for r in rows] + [100])
-        assert values == {r[0]: r[2] or b"" for r in rows}
+        if name == "a":
+            found = arrays.characters(t, [r[0] for r in rows] + [100])
+            assert found == {r[0]: r[2] for r in rows if r[2]}
         where, positions = arrays.positions(t, np.array([r[0] for r in rows[1:]] + [100]))
-        assert where.tolist() == [r[0] for r in rows[1:] for _ in r[3]]
-        assert positions.tolist() == [p for r in rows[1:] for p in r[3]]
+        assert where.tolist() == [r[0] for r in rows[1:] for _ in r[2]]
+        assert positions.tolist() == [o[0] for r in rows[1:] for o in r[2]]
 
 
 def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
