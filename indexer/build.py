@@ -14,9 +14,10 @@ from indexer.parse import parse_text
 from indexer.passage import Document, Passage
 from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
+from search.backend import ArraySegmentWriter
 from search.backend import index as whoosh_index
-from search.backend import writer_codec
 from search.errors import DocumentError
+from search.indexterms import document_tokens
 from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
 
@@ -175,38 +176,38 @@ def _months(first: int, last: int) -> Iterable[int]:
             year, month = year + 1, 1
 
 
-class _Chunk:
-    """Parses files and writes their passages into one Whoosh writer, reporting as it goes.
+def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], None]) -> list:
+    """Parse files and write their passages as array segments of ``ix``, reporting as it goes;
+    returns the segments, for the caller to commit. A new segment starts every
+    ``SEGMENT_TOKENS`` tokens, which bounds a writer's memory.
 
-    Runs in the main process for small rebuilds and once per worker process for large ones;
-    each worker writes a segment of its own, so parsing, MeCab and Whoosh run on every core.
+    Runs in the main process for small rebuilds and once per worker process for large ones,
+    so parsing, MeCab and sorting run on every core.
     """
-
-    def __init__(self, writer, seeds: Path, strict: bool, send: Callable[[tuple], None]) -> None:
-        self.writer, self.seeds, self.strict, self.send = writer, seeds, strict, send
-
-    def run(self, jobs: list[tuple[int, SourceFile, CatalogEntry | None]]) -> int:
-        added = 0
-        for file_no, _, passages in parse_each(self.seeds, jobs, self.strict, self.send):
+    segments = []
+    writer = ArraySegmentWriter(ix)
+    try:
+        for file_no, _, passages in parse_each(seeds, jobs, strict, send):
             for passage in passages:
                 # Document order across files and workers: the file's number, then the ordinal.
-                self.writer.add_document(**index_document(passage, (file_no << 24) | passage.ordinal))
-            added += len(passages)
-        return added
+                values = index_document(passage, (file_no << 24) | passage.ordinal)
+                writer.add_document(values, document_tokens(values))
+            if writer.tokens() >= SEGMENT_TOKENS:
+                segments.append(writer.finish())
+                writer = ArraySegmentWriter(ix)
+        if writer.docnum:
+            segments.append(writer.finish())
+        else:
+            writer.cancel()
+    except BaseException:
+        writer.cancel()
+        raise
+    return segments
 
 
 def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:
-    from search.backend import SegmentWriter
-
     try:
-        ix = whoosh_index.open_dir(gen)
-        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB, codec=writer_codec())
-        added = _Chunk(writer, seeds, strict, queue.put).run(jobs)
-        if added:
-            queue.put(("done", writer._finalize_segment()))
-        else:
-            writer.cancel()
-            queue.put(("done", None))
+        queue.put(("done", write_segments(whoosh_index.open_dir(gen), seeds, strict, jobs, queue.put)))
     except DocumentError as exc:
         queue.put(("failed", exc.message))
     except BaseException as exc:  # reported to the parent, which discards the generation
@@ -225,9 +226,9 @@ def _split(jobs: list, procs: int) -> list[list]:
 
 
 PARALLEL_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
-# Postings a writer buffers before it spills a sorted run to disk. Spilling and merging runs
-# cost a third of the CPU at 256 MB (5k passages: 63 passages/s of CPU, 93/s with 4 GB).
-WRITER_MB = 1024
+# Tokens (and postings) a segment writer holds before it writes a segment: about 130k
+# passages, 2.5 GB at the peak of the sort; fewer, larger segments make queries cheaper.
+SEGMENT_TOKENS = 80_000_000
 
 
 def build(
@@ -255,13 +256,7 @@ def build(
             if procs > 1 and size >= PARALLEL_BYTES:
                 _write_parallel(ix, gen, seeds, strict, _split(jobs, procs), receive)
             else:
-                writer = ix.writer(limitmb=WRITER_MB, codec=writer_codec())
-                try:
-                    _Chunk(writer, seeds, strict, receive).run(jobs)
-                    writer.commit()
-                except BaseException:
-                    writer.cancel()
-                    raise
+                _commit(ix, lambda: write_segments(ix, seeds, strict, jobs, receive))
             report.seconds = time.perf_counter() - started
             report.generation = gen.name
             store.publish(
@@ -284,40 +279,52 @@ def build(
     return report
 
 
+def _commit(ix, write: Callable[[], list]) -> None:
+    """Hold the index lock while ``write`` writes segments, then commit them in one TOC."""
+    writer = ix.writer()
+    try:
+        segments = write()
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
 def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, chunks: list, receive) -> None:
-    """One worker process per chunk, each writing a segment; then one commit of them all."""
+    """One worker process per chunk, each writing its segments; then one commit of them all."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     workers = [
         context.Process(target=_worker, args=(str(gen), seeds, strict, chunk, queue), daemon=True)
         for chunk in chunks
     ]
-    writer = ix.writer()  # holds the index lock while the workers write their segments
-    try:
-        for worker in workers:
-            worker.start()
-        segments, failure, done = [], None, 0
-        while done < len(workers):
-            message = queue.get()
-            if message[0] == "done":
-                done += 1
-                if message[1] is not None:
-                    segments.append(message[1])
-            elif message[0] == "failed":
-                failure = failure or message[1]
-                done += 1
-            else:
-                receive(message)
-        for worker in workers:
-            worker.join()
+
+    def write() -> list:
+        try:
+            for worker in workers:
+                worker.start()
+            segments, failure, done = [], None, 0
+            while done < len(workers):
+                message = queue.get()
+                if message[0] == "done":
+                    done += 1
+                    segments.extend(message[1])
+                elif message[0] == "failed":
+                    failure = failure or message[1]
+                    done += 1
+                else:
+                    receive(message)
+            for worker in workers:
+                worker.join()
+        except BaseException:
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+            raise
         if failure:
             raise DocumentError(failure)
-        writer._close_segment()
-        writer._commit_toc(segments)
-        writer._finish()
-    except BaseException:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-        writer.cancel()
-        raise
+        return segments
+
+    _commit(ix, write)

@@ -23,7 +23,9 @@ def enrich(document: Document, passages: list[Passage], *, date_lines: list[str]
     """Fill in each passage's dates and municipalities, and the document's date."""
     for passage in passages:
         passage.dates = [date_record(m) for m in extract_dates(passage.text)]
-        names = municipalities(f"{passage.title}\n{passage.text}")
+        # Title and text apart (no name spans the two): the text's morphemes are then the
+        # ones its indexing reads from the cache.
+        names = municipalities(passage.title) + municipalities(passage.text)
         passage.municipalities = list(dict.fromkeys(names))
     if document.date:
         return

@@ -18,15 +18,17 @@ from collections import OrderedDict
 import numpy as np
 from whoosh import columns, fields, index, query
 from whoosh.analysis import Filter, Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermInfo
 from whoosh.filedb import structfile
+from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from search import segarrays
+from search import postingbuffer, segarrays
 
 __all__ = [
+    "ArraySegmentWriter",
     "Filter",
     "SegmentWriter",
     "Token",
@@ -144,6 +146,231 @@ class _WriterCodec(W3Codec):
         return _ArrayFieldWriter(self, storage, segment)
 
 
+class _ArrayCodec(_WriterCodec):
+    """The codec of segments written by :class:`ArraySegmentWriter`: postings live only in
+    the arrays, and Whoosh's term lookups and matchers are answered from them."""
+
+    def field_writer(self, storage, segment):
+        raise TypeError("segments of this codec are written by ArraySegmentWriter")
+
+    def terms_reader(self, storage, segment):
+        return _ArrayTermsReader(_arrays_of(storage, segment))
+
+
+class _ArrayCursor:
+    """Whoosh's field cursor over one field's sorted terms in the arrays."""
+
+    def __init__(self, terms: _ArrayTermsReader, fieldname: str) -> None:
+        self._reader, self._fieldname = terms, fieldname
+        self._names = list(terms.field_terms(fieldname))
+        self._i = 0
+
+    def first(self):
+        self._i = 0
+        return self.term()
+
+    def find(self, string):
+        key = string.encode("utf-8") if isinstance(string, str) else string
+        self._i = bisect_left(self._names, key)
+        return self.term()
+
+    def next(self):
+        self._i += 1
+        return self.term()
+
+    def is_valid(self) -> bool:
+        return self._i < len(self._names)
+
+    def term(self):
+        return self._names[self._i] if self.is_valid() else None
+
+    def text(self):
+        found = self.term()
+        return None if found is None else found.decode("utf-8")
+
+    def term_info(self):
+        return self._reader.term_info(self._fieldname, self.term())
+
+
+class _ArrayTermsReader:
+    """Whoosh's terms reader interface over a segment's posting arrays (see :class:`_ArrayCodec`)."""
+
+    def __init__(self, arrays: segarrays.SegmentArrays | None) -> None:
+        self._arrays = arrays
+        self._fields = list(arrays.fields) if arrays is not None else []
+
+    def _number(self, fieldname: str, tbytes: bytes) -> int | None:
+        return None if self._arrays is None else self._arrays.term(fieldname, tbytes)
+
+    def __contains__(self, term) -> bool:
+        return self._number(*term) is not None
+
+    def indexed_field_names(self):
+        return list(self._fields)
+
+    def field_terms(self, fieldname: str):
+        for first, last in self._arrays.fields[fieldname]["ranges"] if fieldname in self._fields else ():
+            for t in range(first, last):
+                yield self._arrays.term_bytes(t)
+
+    def cursor(self, fieldname, fieldobj):
+        return _ArrayCursor(self, fieldname)
+
+    def terms(self):
+        return ((name, t) for name in self._fields for t in self.field_terms(name))
+
+    def terms_from(self, fieldname, prefix):
+        # Like Whoosh's: from the prefix's place in its field on through the later fields.
+        names = self._fields[self._fields.index(fieldname) :] if fieldname in self._fields else []
+        for name in names:
+            for t in self.field_terms(name):
+                if name != fieldname or t >= prefix:
+                    yield name, t
+
+    def items(self):
+        return ((key, self.term_info(*key)) for key in self.terms())
+
+    def items_from(self, fieldname, prefix):
+        return ((key, self.term_info(*key)) for key in self.terms_from(fieldname, prefix))
+
+    def _postings(self, fieldname, tbytes):
+        t = self._number(fieldname, tbytes)
+        if t is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        docs, weights = self._arrays.postings(t)
+        return t, docs, weights
+
+    def term_info(self, fieldname, tbytes):
+        _, docs, weights = self._postings(fieldname, tbytes)
+        info = W3TermInfo()
+        info._weight = float(weights.sum(dtype=np.float64))
+        info._df = len(docs)
+        info._minlength, info._maxlength = 0, 0
+        info._maxweight = float(weights.max()) if len(weights) else 0.0
+        info._minid = int(docs[0]) if len(docs) else None
+        info._maxid = int(docs[-1]) if len(docs) else None
+        return info
+
+    def frequency(self, fieldname, tbytes) -> float:
+        t = self._number(fieldname, tbytes)
+        return 0 if t is None else float(self._arrays.postings(t)[1].sum(dtype=np.float64))
+
+    def doc_frequency(self, fieldname, tbytes) -> int:
+        t = self._number(fieldname, tbytes)
+        return 0 if t is None else len(self._arrays.postings(t)[0])
+
+    def matcher(self, fieldname, tbytes, format_, scorer=None):
+        t, docs, weights = self._postings(fieldname, tbytes)
+        values = None
+        kind = self._arrays.values_kind(fieldname)
+        if kind in ("characters", "positions"):
+            found = self._arrays.characters(t, docs.tolist())
+            if kind == "characters":
+                values = [format_.encode(found.get(d, [])) for d in docs.tolist()]
+            else:
+                values = [format_.encode([p for p, _, _ in found.get(d, [])]) for d in docs.tolist()]
+        return ListMatcher(
+            docs.tolist(),
+            weights.tolist(),
+            values,
+            format=format_,
+            scorer=scorer,
+            term=(fieldname, tbytes),
+            terminfo=self.term_info(fieldname, tbytes),
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class ArraySegmentWriter:
+    """Writes one segment whose postings are only :mod:`search.segarrays` arrays.
+
+    Stored fields, columns and field lengths go through Whoosh's per-document writer as
+    :meth:`SegmentWriter.add_document` sends them; the analyzed text fields arrive as
+    ready tokens (``search.indexterms``), other indexed fields are indexed by their Whoosh
+    field. Takes no lock: whoever commits the segments holds the index's.
+    """
+
+    def __init__(self, ix) -> None:
+        codec = _ArrayCodec()
+        self.schema, self.storage = ix.schema, ix.storage
+        self.segment = codec.new_segment(self.storage, ix.indexname)
+        self.perdoc = codec.per_document_writer(self.storage, self.segment)
+        self.docnum = 0
+        self.buffers: dict[str, postingbuffer.FieldBuffer] = {}
+        for name in sorted(self.schema.names()):
+            field = self.schema[name]
+            if field.indexed:
+                fmt = field.format
+                kinds = [kind for kind in ("characters", "positions") if fmt.supports(kind)]
+                self.buffers[name] = postingbuffer.FieldBuffer(
+                    name, kinds[0] if kinds else "", fmt.field_boost
+                )
+
+    def tokens(self) -> int:
+        """Tokens and postings held so far."""
+        return sum(len(b) for b in self.buffers.values())
+
+    def add_document(self, values: dict, tokens: dict) -> None:
+        """``values`` as for Whoosh's ``add_document``; ``tokens``: field name -> (terms,
+        positions, starts, ends) of the fields analyzed by the caller."""
+        docnum = self.docnum
+        perdoc = self.perdoc
+        perdoc.start_doc(docnum)
+        for name in sorted(values):
+            value = values[name]
+            if value is None:
+                continue
+            field = self.schema[name]
+            length = 0
+            if field.indexed:
+                buf = self.buffers[name]
+                if name in tokens:
+                    terms, positions, starts, ends = tokens[name]
+                    if buf.values != "characters":
+                        starts = ends = [-1] * len(terms)
+                    buf.add_tokens(docnum, terms, positions, starts, ends)
+                    length = len(terms)
+                else:
+                    postings = []
+                    for tbytes, freq, weight, _ in field.index(value):
+                        postings.append((tbytes, weight))
+                        length += freq
+                    buf.add_postings(docnum, postings)
+                if not field.scorable:
+                    length = 0
+            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self.docnum += 1
+
+    def finish(self, compound: bool = True):
+        """Write the arrays, close the segment and return it (for the TOC)."""
+        self.perdoc.close()
+        out = self.segment.create_file(self.storage, segarrays.EXT)
+        fields = []
+        for name in sorted(self.buffers):
+            fields.append(self.buffers[name].sort())
+            self.buffers[name] = None  # the token arrays can go as soon as they are sorted
+        segarrays.write_sorted(out, fields)
+        out.close()
+        self.segment.set_doc_count(self.docnum)
+        if compound:
+            self.segment.create_compound_file(self.storage)
+            self.segment.compound = True
+        return self.segment
+
+    def cancel(self) -> None:
+        if not self.perdoc.is_closed:
+            self.perdoc.close()
+        prefix = self.segment.make_filename("")
+        for name in list(self.storage.list()):
+            if name.startswith(prefix):
+                self.storage.delete_file(name)
+
+
 def writer_codec() -> W3Codec:
     """The codec renkei's index writers use."""
     return _WriterCodec()
@@ -154,7 +381,7 @@ _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 
 
 _ARRAYS: OrderedDict[str, segarrays.SegmentArrays | None] = OrderedDict()
-_ARRAYS_MAX = 16  # segments whose arrays stay mapped (a generation has one per build worker)
+_ARRAYS_MAX = 64  # segments whose arrays stay mapped (a generation has a few per build worker)
 _ARRAYS_LOCK = threading.Lock()
 
 
@@ -164,15 +391,20 @@ def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
     segment = leaf.segment()
     if segment is None:  # the reader of an index without segments (nothing was indexed)
         return None
+    if leaf.has_deletions() and not isinstance(segment.codec(), _ArrayCodec):
+        return None  # the arrays still hold the deleted documents; Whoosh's postings do not
+    return _arrays_of(getattr(leaf, "_storage", None), segment)
+
+
+def _arrays_of(storage, segment) -> segarrays.SegmentArrays | None:
     key = segment.segment_id()
     with _ARRAYS_LOCK:
         if key in _ARRAYS:
             _ARRAYS.move_to_end(key)
             return _ARRAYS[key]
     found = None
-    storage = getattr(leaf, "_storage", None)
     name = segment.make_filename(segarrays.EXT)
-    if storage is not None and storage.file_exists(name) and not leaf.has_deletions():
+    if storage is not None and storage.file_exists(name):
         f = storage.open_file(name)
         buf = getattr(f, "_buf", None)
         if buf is None:

@@ -14,10 +14,22 @@ from search.backend import columns, fields
 FACET_SEP = "\x1f"
 KINDS = ("preamble", "article", "signature", "table_row", "activity", "list_row", "paragraph")
 # Bumped whenever fields or analysis change: an index of another version must be rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
 FIELD_BOOSTS = {"text": 1.0, "title": 2.0, "section": 1.5}
+# What each analyzed text field's analyzer does, for the one-pass tokens of a rebuild
+# (search.indexterms); tests check every recipe against the field's analyzer.
+INDEX_RECIPES = {
+    "text": ("surface", 3),
+    "text_base": ("base", 3),
+    "text_reading": ("reading", 4),
+    "text_bigram": ("bigram", 0),
+    "title": ("surface", 1),
+    "title_base": ("base", 1),
+    "section": ("surface", 1),
+    "section_base": ("base", 1),
+}
 
 
 def build_schema() -> fields.Schema:
@@ -59,4 +71,4 @@ def facet_values(raw: bytes) -> tuple[str, str, list[str], list[str]]:
     return doc_id, kind, [m for m in munis.split(",") if m], [y for y in years.split(",") if y]
 
 
-__all__ = ["FIELD_BOOSTS", "SCHEMA_VERSION", "build_schema", "facet_bytes", "facet_values"]
+__all__ = ["FIELD_BOOSTS", "INDEX_RECIPES", "SCHEMA_VERSION", "build_schema", "facet_bytes", "facet_values"]

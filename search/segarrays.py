@@ -155,6 +155,45 @@ class ArrayWriter:
             out.write(b"\0" * (_padded(size) - size))
 
 
+def write_sorted(out, fields) -> None:
+    """Write the file for whole fields already in order (:class:`search.postingbuffer.SortedField`,
+    fields ascending by name), as :class:`ArrayWriter` would have for the same postings."""
+    header_fields: dict[str, dict] = {}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
+    terms = postings = occurrences = nbytes = 0
+    for f in fields:
+        header_fields[f.name] = {"values": f.values, "ranges": [[terms, terms + len(f.terms)]]}
+        blob = b"".join(f.terms)
+        lengths = np.fromiter(map(len, f.terms), dtype=np.int64, count=len(f.terms))
+        parts["term_bytes"].append(np.frombuffer(blob, dtype=np.uint8))
+        parts["term_starts"].append(nbytes + np.cumsum(lengths) - lengths)
+        parts["post_starts"].append(postings + f.post_starts[:-1])
+        parts["position_starts"].append(occurrences + f.position_starts()[:-1])
+        for name in ("docs", "weights", "position_counts", "positions", "char_starts", "char_lengths"):
+            parts[name].append(getattr(f, name))
+        terms += len(f.terms)
+        postings += len(f.docs)
+        occurrences += len(f.positions)
+        nbytes += len(blob)
+    parts["term_starts"].append(np.array([nbytes]))
+    parts["post_starts"].append(np.array([postings]))
+    parts["position_starts"].append(np.array([occurrences]))
+    arrays = {
+        name: np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
+        for (name, (_, dtype)), chunks in zip(_ARRAYS.items(), parts.values(), strict=True)
+    }
+    layout, offset = {}, 0
+    for name, (_, dtype) in _ARRAYS.items():
+        layout[name] = [offset, dtype, len(arrays[name])]
+        offset += _padded(arrays[name].nbytes)
+    header = json.dumps({"fields": header_fields, "arrays": layout}).encode("utf-8")
+    header += b" " * (_padded(len(header)) - len(header))
+    out.write(MAGIC + struct.pack("<Q", len(header)) + header)
+    for data in arrays.values():
+        out.write(data.tobytes())
+        out.write(b"\0" * (_padded(data.nbytes) - data.nbytes))
+
+
 def _length(start: int, end: int) -> int:
     return min(max(end - start, 0), 0xFFFF)
 
@@ -213,6 +252,11 @@ class SegmentArrays:
                 return first + i
         return None
 
+    def term_bytes(self, t: int) -> bytes:
+        """The bytes of term number ``t``."""
+        starts = self.arrays["term_starts"]
+        return bytes(self._term_bytes[int(starts[t]) : int(starts[t + 1])])
+
     def postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """The term's document numbers and weights (read-only views)."""
         starts = self.arrays["post_starts"]
@@ -267,4 +311,4 @@ class SegmentArrays:
         return found
 
 
-__all__ = ["EXT", "ArrayWriter", "SegmentArrays"]
+__all__ = ["EXT", "ArrayWriter", "SegmentArrays", "write_sorted"]

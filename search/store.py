@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,9 +70,9 @@ def rebuild_lock(root: Path) -> Iterator[None]:
 
 
 def new_generation(root: Path) -> Path:
-    gen = root / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    gen.mkdir(parents=True)
-    return gen
+    # A unique suffix: two rebuilds of a small folder can start within the same second.
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-", dir=root))
 
 
 def publish(root: Path, gen: Path, info: dict) -> None:

@@ -58,7 +58,7 @@ class Morph(NamedTuple):
 # Surface with the spaces MeCab skipped before it, then the raw feature CSV (unknown words
 # have only the six POS fields). Asking MeCab for selected fields (%f[n]) is slower than %H.
 _FORMAT = r"%M\t%H\n"
-_CACHE_SIZE = 16
+_CACHE_SIZE = 256  # a file's passages are parsed (for their metadata), then indexed
 _local = threading.local()
 
 # MeCab stops at NUL and skips tab/newline as it likes; the output format uses tab and newline
@@ -165,6 +165,7 @@ def _parse(norm: Normalized) -> tuple[Morph, ...]:
     offsets = norm.offsets
     morphs: list[Morph] = []
     append = morphs.append
+    make = Morph._make  # tuple.__new__: skips the generated __new__'s Python frame
     cache_get = _LINE_CACHE.get
     pos = 0
     for line in raw.split("\n"):
@@ -182,7 +183,7 @@ def _parse(norm: Normalized) -> tuple[Morph, ...]:
         ostart, oend = offsets[start], offsets[end]
         if oend <= offsets[end - 1]:  # ends inside an expansion such as ㈱ -> (株)
             ostart, oend = norm.span(start, end)
-        append(Morph(surface, original[ostart:oend], info[1], info[2], info[3], ostart, oend))
+        append(make((surface, original[ostart:oend], info[1], info[2], info[3], ostart, oend)))
     return tuple(morphs)
 
 

@@ -1,0 +1,180 @@
+"""A rebuild's one-pass tokens and array segments are exactly what the analyzers and Whoosh's
+own writer give: the fast path changes how, never what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.build import collect, index_document
+from search import backend, segarrays
+from search.backend import ArraySegmentWriter, writer_codec
+from search.indexterms import document_tokens, field_tokens
+from search.schema import INDEX_RECIPES, build_schema
+
+SCHEMA = build_schema()
+
+
+def _analyzed(name: str, value: str) -> list[tuple]:
+    analyzer = SCHEMA[name].analyzer
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in analyzer(value, positions=True, chars=True, mode="index")
+    ]
+
+
+def _fast(name: str, value: str) -> list[tuple]:
+    return list(zip(*field_tokens(value, INDEX_RECIPES[name]), strict=True))
+
+
+@pytest.fixture(scope="module")
+def seed_values(seeds_dir: Path) -> list[dict]:
+    passages, _ = collect(seeds_dir)
+    return [index_document(p, n) for n, p in enumerate(passages)]
+
+
+def test_every_recipe_is_a_text_field_of_the_schema():
+    assert set(INDEX_RECIPES) == {
+        n for n in SCHEMA.names() if SCHEMA[n].format and SCHEMA[n].format.supports("positions")
+    }
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_RECIPES))
+def test_tokens_equal_the_analyzer_on_every_seed_passage(seed_values, name):
+    compared = 0
+    for values in seed_values:
+        value = values[name]
+        assert _fast(name, value) == _analyzed(name, value), value
+        compared += bool(value)
+    assert compared > 50
+
+
+# Kana, kanji (with 々 and an old form), long vowels, width and case variants, digits and
+# kanji numerals, enclosed and compatibility characters, punctuation, spaces and controls.
+_ALPHABET = st.sampled_from(
+    list("あいうえおかがきくけこさしすせそたちつてとなにのはばぱまみむめもやゆよらりるれろわをん")
+    + list("アイウエオカガキクケコサシスセソタチツテトナニノハバパマミムメモヤユヨラリルレロワヲンー")
+    + list("ｱｲｳｴｵｶﾞｷﾟｰ")
+    + list("市町村県区都府道連携協約交流観光振興図書館久留米福岡北九州人々國學第条年月日令和平成")
+    + list("一二三四五六七八九十百千")
+    + list("0123456789０１２３４５６７８９abcABCａｂｃＡＢＣ")
+    + list("㈱㍻①②・、。（）「」-.,:/ 　\t\n")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=40))
+def test_tokens_equal_the_analyzers_on_generated_text(value):
+    for name in INDEX_RECIPES:
+        assert _fast(name, value) == _analyzed(name, value), name
+
+
+def _whoosh_segment(ix, values: list[dict]):
+    """The same documents through Whoosh's own writer (renkei's earlier build path)."""
+    from search.backend import SegmentWriter
+
+    writer = SegmentWriter(ix, _lk=False, codec=writer_codec())
+    for v in values:
+        writer.add_document(**v)
+    return writer._finalize_segment()
+
+
+def _array_segment(ix, values: list[dict]):
+    writer = ArraySegmentWriter(ix)
+    for v in values:
+        writer.add_document(v, document_tokens(v))
+    return writer.finish()
+
+
+@pytest.fixture(scope="module")
+def twin_readers(tmp_path_factory, seed_values):
+    """One index holding the seed passages twice: a Whoosh-written segment, then an array one."""
+    folder = tmp_path_factory.mktemp("twins")
+    ix = backend.index.create_in(str(folder), SCHEMA)
+    writer = ix.writer()
+    segments = [_whoosh_segment(ix, seed_values), _array_segment(ix, seed_values)]
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+    reader = ix.reader()
+    (whoosh_leaf, _), (array_leaf, _) = reader.leaf_readers()
+    yield whoosh_leaf, array_leaf
+    reader.close()
+
+
+def test_array_segment_holds_the_same_postings(twin_readers):
+    whoosh_leaf, array_leaf = twin_readers
+    a, b = backend.segment_arrays(whoosh_leaf), backend.segment_arrays(array_leaf)
+    assert list(a.fields) == list(b.fields)
+    for name, field in a.fields.items():
+        assert field["values"] == b.fields[name]["values"], name
+        (first_a, last_a), (first_b, last_b) = field["ranges"][0], b.fields[name]["ranges"][0]
+        terms = [a.term_bytes(t) for t in range(first_a, last_a)]
+        assert terms == [b.term_bytes(t) for t in range(first_b, last_b)], name
+        for i, term in enumerate(terms):
+            ta, tb = first_a + i, first_b + i
+            docs_a, weights_a = a.postings(ta)
+            docs_b, weights_b = b.postings(tb)
+            assert np.array_equal(docs_a, docs_b) and np.array_equal(weights_a, weights_b), (name, term)
+            if field["values"]:
+                assert a.characters(ta, docs_a.tolist()) == b.characters(tb, docs_b.tolist()), (name, term)
+
+
+def test_array_segment_stores_the_same_documents(twin_readers):
+    whoosh_leaf, array_leaf = twin_readers
+    assert whoosh_leaf.doc_count_all() == array_leaf.doc_count_all()
+    for name in SCHEMA.scorable_names():
+        assert whoosh_leaf.field_length(name) == array_leaf.field_length(name), name
+        assert np.array_equal(
+            backend.field_lengths(whoosh_leaf, name), backend.field_lengths(array_leaf, name)
+        )
+    for doc in range(whoosh_leaf.doc_count_all()):
+        assert whoosh_leaf.stored_fields(doc) == array_leaf.stored_fields(doc)
+    for column in ("order", "date_sort", "facets"):
+        assert list(whoosh_leaf.column_reader(column)) == list(array_leaf.column_reader(column))
+
+
+@pytest.mark.parametrize(
+    "field,text",
+    [("text", "交流"), ("text_base", "締結"), ("title", "連携"), ("kind", "activity"), ("doc_id", None)],
+)
+def test_whoosh_reads_an_array_segment_as_its_own(twin_readers, field, text):
+    whoosh_leaf, array_leaf = twin_readers
+    if text is None:
+        text = next(iter(whoosh_leaf.lexicon(field))).decode("utf-8")
+    for reader in (whoosh_leaf, array_leaf):
+        assert (field, text) in reader
+    assert whoosh_leaf.doc_frequency(field, text) == array_leaf.doc_frequency(field, text) > 0
+    assert whoosh_leaf.frequency(field, text) == pytest.approx(array_leaf.frequency(field, text))
+    assert list(whoosh_leaf.lexicon(field)) == list(array_leaf.lexicon(field))
+    prefix = text[:1]
+    assert list(whoosh_leaf.expand_prefix(field, prefix)) == list(array_leaf.expand_prefix(field, prefix))
+    m_a, m_b = whoosh_leaf.postings(field, text), array_leaf.postings(field, text)
+    assert list(m_a.all_ids()) == list(m_b.all_ids())
+    m_a, m_b = whoosh_leaf.postings(field, text), array_leaf.postings(field, text)
+    kind = "characters" if SCHEMA[field].format.supports("characters") else None
+    while m_a.is_active():
+        assert m_a.id() == m_b.id() and m_a.weight() == pytest.approx(m_b.weight())
+        if kind:
+            assert m_a.value_as(kind) == m_b.value_as(kind)
+        m_a.next()
+        m_b.next()
+    assert not m_b.is_active()
+    assert ("text", "存在しない語彙") not in array_leaf
+
+
+def test_an_empty_field_file_is_still_readable(tmp_path):
+    ix = backend.index.create_in(str(tmp_path), SCHEMA)
+    writer = ix.writer()
+    segment = _array_segment(ix, [])
+    writer._close_segment()
+    writer._commit_toc([segment])
+    writer._finish()
+    with ix.reader() as reader:
+        assert reader.doc_count() == 0
+        assert reader.doc_frequency("text", "交流") == 0
+    assert segarrays.EXT == ".rka"
