@@ -17,7 +17,7 @@ from search import store
 from search.backend import ArraySegmentWriter
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
-from search.indexterms import document_tokens
+from search.indexterms import KEYED_FIELDS, document_tokens
 from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
 
@@ -185,7 +185,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     so parsing, MeCab and sorting run on every core.
     """
     segments = []
-    writer = ArraySegmentWriter(ix)
+    writer = ArraySegmentWriter(ix, KEYED_FIELDS)
     try:
         for file_no, _, passages in parse_each(seeds, jobs, strict, send):
             for passage in passages:
@@ -194,7 +194,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
                 writer.add_document(values, document_tokens(values))
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
-                writer = ArraySegmentWriter(ix)
+                writer = ArraySegmentWriter(ix, KEYED_FIELDS)
         if writer.docnum:
             segments.append(writer.finish())
         else:

@@ -17,12 +17,22 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from search.analysis import _COMPOUND_POS, STOP_BASES, STOP_TAGS, BigramTokenizer
 from search.normalize import expand_iteration_mark, fold_long_vowel
 from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, morphemes, normalized
 
-__all__ = ["Tokens", "document_tokens", "field_tokens"]
+__all__ = [
+    "KEYED_FIELDS",
+    "Tokens",
+    "bigram_key",
+    "bigram_keys",
+    "bigram_term",
+    "document_tokens",
+    "field_tokens",
+]
 
 #: (terms, positions, first characters, end characters), parallel lists.
 Tokens = tuple[list[str], list[int], list[int], list[int]]
@@ -72,14 +82,19 @@ class _Plan:
         joinable, starts, ends = self.joinable, self.starts, self.ends
         n = len(joinable)
         i = 0
+        append = spans.append
         while i < n:
             j = i + 1
             if joinable[i] and max_parts > 1:
                 while j < n and joinable[j] and ends[j - 1] == starts[j]:
                     j += 1
-            for k in range(i, j):
-                spans.append((k, k))
-                spans.extend((k, last) for last in range(k + 1, min(j, k + max_parts)))
+            if j == i + 1:
+                append((i, i))
+            else:
+                for k in range(i, j):
+                    append((k, k))
+                    for last in range(k + 1, min(j, k + max_parts)):
+                        append((k, last))
             i = j
         found = self._spans[max_parts] = (
             spans,
@@ -122,11 +137,23 @@ _RUN = re.compile(BigramTokenizer.RUN.pattern)
 def _bigram_tokens(value: str) -> Tokens:
     norm = normalized(value)
     text, offsets = norm.text, norm.offsets
+    # Without a many-to-one expansion (the usual case) every span is a plain slice of offsets.
+    simple = len(set(offsets)) == len(offsets)
     terms: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for run in _RUN.finditer(text):
         s, e = run.span()
+        if simple:
+            if e - s == 1:
+                terms.append(text[s])
+                starts.append(offsets[s])
+                ends.append(offsets[e])
+            else:
+                terms.extend([text[i : i + 2] for i in range(s, e - 1)])
+                starts.extend(offsets[s : e - 1])
+                ends.extend(offsets[s + 2 : e + 1])
+            continue
         for i in range(s, max(s + 1, e - 1)):
             j = i + 2 if i + 2 <= e else e
             terms.append(text[i:j])
@@ -136,6 +163,51 @@ def _bigram_tokens(value: str) -> Tokens:
             starts.append(ostart)
             ends.append(oend)
     return terms, list(range(len(terms))), starts, ends
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
+_SECOND = 22  # a bigram's key: first code point << 22 | (second code point + 1); 0 for a unigram
+
+
+def bigram_key(term: str) -> int:
+    """The number a bigram (or unigram) term is collected under; keys sort as UTF-8 bytes do.
+
+    >>> bigram_key("a") < bigram_key("ab") < bigram_key("b"), bigram_term(bigram_key("九州"))
+    (True, '九州')
+    """
+    return ord(term[0]) << _SECOND | (ord(term[1]) + 1 if len(term) > 1 else 0)
+
+
+def bigram_term(key: int) -> str:
+    second = (key & ((1 << _SECOND) - 1)) - 1
+    return chr(key >> _SECOND) + (chr(second) if second >= 0 else "")
+
+
+def bigram_keys(value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``field_tokens(value, ("bigram", 0))`` with each term as its :func:`bigram_key`, all as
+    arrays: a passage's bigrams are cut by whole-array operations, not one by one."""
+    norm = normalized(value)
+    text, offsets = norm.text, norm.offsets
+    runs = [m.span() for m in _RUN.finditer(text)] if value else []
+    if not runs:
+        return _EMPTY, _EMPTY, _EMPTY, _EMPTY
+    if len(set(offsets)) != len(offsets):  # an expansion: spans need norm.span()
+        terms, positions, starts, ends = _bigram_tokens(value)
+        keys = np.fromiter(map(bigram_key, terms), dtype=np.int64, count=len(terms))
+        return keys, np.array(positions, np.int64), np.array(starts, np.int64), np.array(ends, np.int64)
+    bounds = np.array(runs, dtype=np.int64)
+    first, end = bounds[:, 0], bounds[:, 1]
+    single = end - first == 1
+    counts = np.where(single, 1, end - first - 1)
+    total = int(counts.sum())
+    # Index of each token's first character: each run's start, counting up within the run.
+    at = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    unigram = np.repeat(single, counts)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
+    seconds = np.where(unigram, 0, points[np.minimum(at + 1, len(points) - 1)] + 1)
+    keys = points[at] << _SECOND | seconds
+    offs = np.array(offsets, dtype=np.int64)
+    return keys, np.arange(total, dtype=np.int64), offs[at], offs[at + np.where(unigram, 1, 2)]
 
 
 def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
@@ -156,10 +228,15 @@ def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
     return _morph_tokens(value, kind, max_parts)
 
 
-def document_tokens(values: dict) -> dict[str, Tokens]:
-    """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``)."""
+def document_tokens(values: dict) -> dict[str, tuple]:
+    """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``);
+    a bigram field's as :func:`bigram_keys`."""
     return {
         name: field_tokens(values[name], recipe)
         for name, recipe in INDEX_RECIPES.items()
         if values.get(name) is not None
     }
+
+
+#: Fields whose :func:`document_tokens` come as keys, and how a key turns back into its term.
+KEYED_FIELDS = {name: bigram_term for name, (kind, _) in INDEX_RECIPES.items() if kind == "bigram"}

@@ -11,12 +11,13 @@ The result is the same :mod:`search.segarrays` file Whoosh's writer produced.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["FieldBuffer", "SortedField"]
+
+BATCH = 1_000_000  # tokens that wait in lists before they move to arrays
 
 
 @dataclass
@@ -54,72 +55,119 @@ class FieldBuffer:
     ([b'a', b'b'], [0, 2, 3], [0, 1, 0], [2.0, 2.0, 4.0], [1, 0, 0, 2])
     """
 
-    def __init__(self, name: str, values: str, boost: float = 1.0) -> None:
+    def __init__(self, name: str, values: str, boost: float = 1.0, term_of_key=None) -> None:
         self.name, self.values, self.boost = name, values, boost
+        # A keyed field takes its terms as int64 keys that sort as the terms' bytes do
+        # (search.indexterms.bigram_keys) and ``term_of_key`` turns a key back into its term.
+        self.term_of_key = term_of_key
         self.ids: dict = {}
-        self.terms = array("i")
-        self.docs = array("i")
-        self.positions = array("i")
-        self.starts = array("i")
-        self.ends = array("i")
-        self.weights = array("f")  # per posting, for fields without positions
+        # Tokens arrive as small lists; they wait in plain lists (cheap to extend) and move
+        # to typed arrays a batch at a time, where numbering and conversion run in C loops.
+        self._pending: list[list] = [[], [], [], [], []]  # terms, (doc, count), positions, starts, ends
+        self._pending_count = 0
+        self._chunks: list[list[np.ndarray]] = [[], [], [], [], []]  # terms, docs, positions, starts, ends
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self.terms)
+        return self._count
 
-    def _numbers(self, terms: list) -> list:
-        ids = self.ids
-        numbers = list(map(ids.get, terms))
-        if None in numbers:  # new terms; most of a document's terms are not
-            for i, n in enumerate(numbers):
-                if n is None:
-                    term = terms[i]
-                    n = ids.get(term)
-                    if n is None:
-                        n = ids[term] = len(ids)
-                    numbers[i] = n
-        return numbers
-
-    def add_tokens(
-        self, doc: int, terms: list[str], positions: list[int], starts: list[int], ends: list[int]
-    ) -> None:
-        """One document's tokens, in the analyzer's order; starts/ends -1 without offsets."""
+    def add_tokens(self, doc: int, terms, positions, starts, ends) -> None:
+        """One document's tokens, in the analyzer's order; starts/ends -1 without offsets.
+        In a keyed field, all four are int64 arrays."""
         n = len(terms)
         if not n:
             return
-        self.terms.extend(self._numbers(terms))
-        self.docs.extend(array("i", [doc]) * n)
-        self.positions.extend(positions)
-        self.starts.extend(starts)
-        self.ends.extend(ends)
+        self._count += n
+        if self.term_of_key is not None:
+            for chunks, values in zip(
+                self._chunks, (terms, np.full(n, doc), positions, starts, ends), strict=True
+            ):
+                chunks.append(values)
+            return
+        pending = self._pending
+        pending[0].extend(terms)
+        pending[1].append((doc, n))
+        pending[2].extend(positions)
+        pending[3].extend(starts)
+        pending[4].extend(ends)
+        self._pending_count += n
+        if self._pending_count >= BATCH:
+            self._move()
 
     def add_postings(self, doc: int, postings: list[tuple[bytes, float]]) -> None:
         """One document's (term bytes, weight) postings in a field without positions."""
         if not postings:
             return
-        self.terms.extend(self._numbers([t for t, _ in postings]))
-        self.docs.extend(array("i", [doc]) * len(postings))
-        self.weights.extend([w for _, w in postings])
+        n = len(postings)
+        self._count += n
+        pending = self._pending
+        pending[0].extend([t for t, _ in postings])
+        pending[1].append((doc, n))
+        pending[2].extend([w for _, w in postings])  # weights, in place of positions
+        self._pending_count += n
+        if self._pending_count >= BATCH:
+            self._move()
 
-    def sort(self) -> SortedField:
-        vocabulary = list(self.ids)
-        encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in vocabulary]
+    def _move(self) -> None:
+        terms, doc_counts, third, starts, ends = self._pending
+        if not terms:
+            return
+        ids = self.ids
+        new = set(terms).difference(ids)
+        if new:  # numbered in any order: the terms are sorted when the segment is written
+            ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
+        numbers = np.fromiter(map(ids.__getitem__, terms), dtype=np.int64, count=len(terms))
+        docs, counts = np.array(doc_counts, dtype=np.int64).T
+        moved = [numbers, np.repeat(docs, counts)]
+        if self.values:
+            moved += [
+                np.array(third, dtype=np.int64),
+                np.array(starts, dtype=np.int64),
+                np.array(ends, dtype=np.int64),
+            ]
+        else:
+            moved += [np.array(third, dtype=np.float32)]
+        for chunks, values in zip(self._chunks, moved, strict=False):
+            chunks.append(values.astype(np.int32) if values.dtype == np.int64 else values)
+        self._pending = [[], [], [], [], []]
+        self._pending_count = 0
+
+    def _columns(self) -> list[np.ndarray]:
+        self._move()
+        kinds = [np.int64 if self.term_of_key else np.int32, np.int32, np.int32, np.int32, np.int32]
+        if not self.values:
+            kinds[2] = np.float32
+        columns = [
+            np.concatenate(c) if c else np.empty(0, k) for c, k in zip(self._chunks, kinds, strict=True)
+        ]
+        self._chunks = [[], [], [], [], []]
+        return columns
+
+    def _ranks(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+        """The field's terms in byte order, and each token's term as its index there."""
+        if self.term_of_key is not None:
+            keys, ranks = np.unique(terms, return_inverse=True)
+            return [self.term_of_key(k).encode("utf-8") for k in keys.tolist()], ranks.astype(np.int32)
+        encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in self.ids]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int32)
         rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
-        ranks = rank[np.frombuffer(self.terms, dtype=np.int32)] if len(self.terms) else np.empty(0, np.int32)
+        return [encoded[i] for i in order], rank[terms]
+
+    def sort(self) -> SortedField:
+        numbers, docs, third, starts, ends = self._columns()
+        terms, ranks = self._ranks(numbers)
         # Stable: documents were added in ascending order, a document's tokens in order.
         perm = np.argsort(ranks, kind="stable")
         r = ranks[perm]
-        d = np.frombuffer(self.docs, dtype=np.int32)[perm]
+        d = docs[perm]
         n = len(r)
         new = np.ones(n, dtype=bool)
         if n:
             new[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
         firsts = np.flatnonzero(new)
         counts = np.diff(np.append(firsts, n))
-        post_starts = np.searchsorted(r[firsts], np.arange(len(order) + 1)).astype(np.int64)
-        terms = [encoded[i] for i in order]
+        post_starts = np.searchsorted(r[firsts], np.arange(len(terms) + 1)).astype(np.int64)
         if not self.values:
             return SortedField(
                 self.name,
@@ -127,14 +175,13 @@ class FieldBuffer:
                 terms,
                 post_starts,
                 d[firsts],
-                np.frombuffer(self.weights, dtype=np.float32)[perm][firsts],
+                third[perm][firsts],
                 np.zeros(len(firsts), dtype=np.uint32),
                 np.empty(0, np.int32),
                 np.empty(0, np.int32),
                 np.empty(0, np.uint16),
             )
-        starts = np.frombuffer(self.starts, dtype=np.int32)[perm]
-        ends = np.frombuffer(self.ends, dtype=np.int32)[perm]
+        starts = starts[perm]
         return SortedField(
             self.name,
             self.values,
@@ -143,7 +190,7 @@ class FieldBuffer:
             d[firsts],
             (counts * self.boost).astype(np.float32),
             counts.astype(np.uint32),
-            np.frombuffer(self.positions, dtype=np.int32)[perm],
+            third[perm],
             starts,
-            np.clip(ends.astype(np.int64) - starts, 0, 0xFFFF).astype(np.uint16),
+            np.clip(ends[perm].astype(np.int64) - starts, 0, 0xFFFF).astype(np.uint16),
         )
