@@ -98,14 +98,8 @@ def test_start_char_and_start_pos_are_honoured():
 
 @pytest.mark.parametrize(
     "spellings",
-    [
-        ("ＰＭ２．５", "PM2.5", "pm2.5"),
-        ("ｽﾎﾟｰﾂ", "スポーツ"),
-        ("サポータ", "サポーター"),
-        ("戰略", "戦略"),
-        ("二十三", "23"),
-        ("ｶﾞｲﾄﾞ", "ガイド"),
-    ],
+    [("ＰＭ２．５", "PM2.5", "pm2.5"), ("ｽﾎﾟｰﾂ", "スポーツ"), ("サポータ", "サポーター"), ("戰略", "戦略"),
+     ("二十三", "23"), ("ｶﾞｲﾄﾞ", "ガイド")],
 )
 def test_surface_equivalences(spellings):
     assert len({tuple(terms(surface_analyzer, s)) for s in spellings}) == 1
@@ -117,12 +111,9 @@ def test_surface_terms_of_pm25():
 
 @pytest.mark.parametrize(
     "spellings",
-    [
-        ("締結した", "締結", "締結する"),
-        ("取り組む", "取組む", "取り組んだ", "取組み", "取り組み"),
-        ("子ども", "子供"),
-        ("行なう", "行う"),
-    ],
+    [("締結した", "締結", "締結する"), ("取り組む", "取組む", "取り組んだ", "取組み", "取り組み"),
+     ("子ども", "子供"),
+     ("行なう", "行う")],
 )
 def test_base_equivalences(spellings):
     assert len({tuple(terms(base_analyzer, s)) for s in spellings}) == 1
@@ -144,15 +135,9 @@ def test_iteration_marks_are_spelled_out():
 
 @pytest.mark.parametrize(
     ("kana", "written"),
-    [
-        ("ふくおか", "福岡"),
-        ("くるめ", "久留米"),
-        ("フクオカ", "福岡"),
-        ("しものせき", "下関"),
-        ("くるめし", "久留米市"),
-        ("ふくおかけん", "福岡県"),
-        ("きたきゅうしゅうし", "北九州市"),
-    ],
+    [("ふくおか", "福岡"), ("くるめ", "久留米"), ("フクオカ", "福岡"), ("しものせき", "下関"),
+     ("くるめし", "久留米市"),
+     ("ふくおかけん", "福岡県"), ("きたきゅうしゅうし", "北九州市")],
 )
 def test_kana_query_matches_written_reading(kana, written):
     key = reading_key(kana)
@@ -258,14 +243,7 @@ def test_whoosh_index_round_trip(tmp_path):
 def test_municipalities_examples():
     text = "福岡県久留米市と小郡市、北九州市と下関市、山口県、大連市、ハイフォン市。両市・本市・各市。"
     assert municipalities(text) == [
-        "福岡県",
-        "久留米市",
-        "小郡市",
-        "北九州市",
-        "下関市",
-        "山口県",
-        "大連市",
-        "ハイフォン市",
+        "福岡県", "久留米市", "小郡市", "北九州市", "下関市", "山口県", "大連市", "ハイフォン市"
     ]
 
 

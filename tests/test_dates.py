@@ -77,17 +77,10 @@ def test_not_dates():
 
 @pytest.mark.parametrize(
     ("word", "iso", "fiscal"),
-    [
-        ("2005年", "2005", False),
-        ("平成17年", "2005", False),
-        ("平成15年度", "2003", True),
-        ("2016", "2016", False),
-        ("2016年2月", "2016-02", False),
-        ("２０１６", "2016", False),
-        ("平成17", "2005", False),
-        ("2005年度", "2005", True),
-        ("2016-02-23", "2016-02-23", False),
-    ],
+    [("2005年", "2005", False), ("平成17年", "2005", False), ("平成15年度", "2003", True),
+     ("2016", "2016", False),
+     ("2016年2月", "2016-02", False), ("２０１６", "2016", False), ("平成17", "2005", False),
+     ("2005年度", "2005", True), ("2016-02-23", "2016-02-23", False)],
 )
 def test_parse_date_query(word, iso, fiscal):
     m = parse_date_query(word)

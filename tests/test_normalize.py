@@ -43,7 +43,9 @@ NUMERAL_CHARS = "〇零一二三四五六七八九十百千万億兆"
 def digits_or_numerals(term: str) -> re.Pattern[str]:
     """A pattern matching ``term`` with each run of digits written as digits or kanji numerals."""
     parts = re.split(r"(\d+)", term)
-    return re.compile("".join(f"[0-9{NUMERAL_CHARS}]+" if p.isdigit() else re.escape(p) for p in parts if p))
+    return re.compile(
+        "".join(f"[0-9{NUMERAL_CHARS}]+" if p.isdigit() else re.escape(p) for p in parts if p)
+    )
 
 
 def test_safe_ranges_are_stable_under_nfkc_and_lower():
@@ -57,17 +59,8 @@ def test_safe_ranges_are_stable_under_nfkc_and_lower():
 
 @pytest.mark.parametrize(
     "variants",
-    [
-        ("ＰＭ２．５", "PM2.5", "pm2.5", "Pm2.5"),
-        ("ｽﾎﾟｰﾂ", "スポーツ"),
-        ("戰略", "戦略"),
-        ("㈱", "(株)"),
-        ("髙橋", "高橋"),
-        ("山﨑", "山崎"),
-        ("渡邊", "渡邉", "渡辺"),
-        ("齋藤", "齊藤", "斎藤"),
-        ("㍻", "平成"),
-    ],
+    [("ＰＭ２．５", "PM2.5", "pm2.5", "Pm2.5"), ("ｽﾎﾟｰﾂ", "スポーツ"), ("戰略", "戦略"), ("㈱", "(株)"),
+     ("髙橋", "高橋"), ("山﨑", "山崎"), ("渡邊", "渡邉", "渡辺"), ("齋藤", "齊藤", "斎藤"), ("㍻", "平成")],
 )
 def test_equivalent_spellings_normalize_alike(variants):
     assert len({normalize(v).text for v in variants}) == 1
@@ -96,24 +89,8 @@ def test_kanji_numerals_become_digits(text, expected):
 
 @pytest.mark.parametrize(
     "word",
-    [
-        "一体",
-        "統一",
-        "一部",
-        "十分",
-        "万一",
-        "同一人物",
-        "一つ",
-        "五十嵐",
-        "八千代市",
-        "四万十市",
-        "四日市市",
-        "九州一円",
-        "〇〇市",
-        "一二を争う",
-        "一時",
-        "数十人",
-    ],
+    ["一体", "統一", "一部", "十分", "万一", "同一人物", "一つ", "五十嵐", "八千代市", "四万十市", "四日市市",
+     "九州一円", "〇〇市", "一二を争う", "一時", "数十人"],
 )
 def test_numeral_kanji_inside_words_stay(word):
     assert normalize(word).text == word

@@ -28,39 +28,13 @@ def test_search_returns_the_engine_body(client, engine: Engine):
 
 def test_search_keys_and_hit_shape(client):
     body = client.get("/api/search?q=観光").get_json()
-    for key in (
-        "ok",
-        "query",
-        "parsed",
-        "analysis",
-        "filters",
-        "notes",
-        "total",
-        "page",
-        "size",
-        "pages",
-        "sort",
-        "took_ms",
-        "hits",
-        "facets",
-    ):
+    for key in ("ok", "query", "parsed", "analysis", "filters", "notes", "total", "page", "size", "pages",
+                "sort", "took_ms", "hits", "facets"):
         assert key in body
     assert body["total"] > 0
     hit = body["hits"][0]
-    for key in (
-        "id",
-        "score",
-        "title",
-        "section",
-        "kind",
-        "text",
-        "snippet",
-        "highlights",
-        "dates",
-        "municipalities",
-        "fields",
-        "document",
-    ):
+    for key in ("id", "score", "title", "section", "kind", "text", "snippet", "highlights", "dates",
+                "municipalities", "fields", "document"):
         assert key in hit
     assert set(body["facets"]) == {"municipality", "kind", "document", "year"}
 
@@ -81,16 +55,8 @@ def test_filters_and_paging_are_passed_through(client):
 
 def test_snippets_hold_only_escaped_text_and_mark_tags(client):
     """The claim the search page relies on to render snippets with |safe."""
-    queries = [
-        "水道",
-        "観光 連携",
-        "北九州市",
-        "<script>",
-        '"消防相互応援"',
-        "協約 OR 協定",
-        "連携 -観光",
-        "a&b",
-    ]
+    queries = ["水道", "観光 連携", "北九州市", "<script>", '"消防相互応援"', "協約 OR 協定", "連携 -観光",
+               "a&b"]
     seen = 0
     for q in queries:
         for page in (1, 2):

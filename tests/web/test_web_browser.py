@@ -74,13 +74,8 @@ def test_tetsudo_shows_the_kanmon_city_train_and_a_screenshot(page, live_server)
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, live_server):
-    context = browser.new_context(
-        locale="ja-JP",
-        viewport={"width": 375, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
+    context = browser.new_context(locale="ja-JP", viewport={"width": 375, "height": 740},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
         page.goto(live_server.url + "/?q=%E9%89%84%E9%81%93")  # 鉄道

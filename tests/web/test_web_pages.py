@@ -75,7 +75,7 @@ def test_results_show_count_time_meta_and_analysis(client):
     assert re.search(r'<strong class="total">\d+</strong> 件', html)
     assert "ms）" in html
     assert '<details class="analysis">' in html
-    assert '<th scope="col">読み</th>' in html
+    assert "<th scope=\"col\">読み</th>" in html
     assert 'class="doc"' in html and 'class="kind"' in html
     assert '<ol class="hits"' in html
 
@@ -132,7 +132,7 @@ def test_empty_state_echoes_the_query_escaped(client):
     assert "<b>ぽ</b>" not in html
 
 
-@pytest.mark.parametrize("q", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'\"&<>"])
+@pytest.mark.parametrize("q", ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'\"&<>"])
 def test_query_markup_is_escaped_everywhere(client, q):
     html = client.get("/", query_string={"q": q}).get_data(as_text=True)
     assert "<script" not in html and "<img" not in html

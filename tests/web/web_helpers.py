@@ -14,20 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def raw_get(
-    host: str, port: int, target: str | bytes, *, method: str = "GET", timeout: float = 30.0
-) -> tuple[int, dict[str, str], bytes]:
+def raw_get(host: str, port: int, target: str | bytes, *, method: str = "GET",
+            timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
     """Send one request with ``target`` as written (no encoding, no checks); return status, headers, body."""
     if isinstance(target, str):
         target = target.encode("utf-8", "surrogateescape")
-    request = (
-        method.encode()
-        + b" "
-        + target
-        + b" HTTP/1.1\r\nHost: "
-        + f"{host}:{port}".encode()
-        + b"\r\nConnection: close\r\nAccept: */*\r\n\r\n"
-    )
+    request = (method.encode() + b" " + target + b" HTTP/1.1\r\nHost: " + f"{host}:{port}".encode()
+               + b"\r\nConnection: close\r\nAccept: */*\r\n\r\n")
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(request)
         chunks = []
@@ -57,7 +50,7 @@ def _dechunk(body: bytes) -> bytes:
         if size == 0:
             break
         out.append(rest[:size])
-        rest = rest[size + 2 :]
+        rest = rest[size + 2:]
     return b"".join(out)
 
 
@@ -79,30 +72,15 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def start_server(
-    index_dir: Path,
-    log_path: Path,
-    server: str | None = None,
-    workers: int | None = None,
-    timeout: float = 60.0,
-) -> LiveServer:
+def start_server(index_dir: Path, log_path: Path, server: str | None = None, workers: int | None = None,
+                 timeout: float = 60.0) -> LiveServer:
     """``renkei serve`` in a subprocess on a free loopback port, once /api/health answers."""
     port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if server:
         env["RENKEI_SERVER"] = server
-    cmd = [
-        sys.executable,
-        "-m",
-        "renkei",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--index",
-        str(index_dir),
-    ]
+    cmd = [sys.executable, "-m", "renkei", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--index", str(index_dir)]
     if workers:
         cmd += ["--workers", str(workers)]
     handle = open(log_path, "wb")  # noqa: SIM115 - closed with the process
