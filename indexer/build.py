@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -186,6 +187,11 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     """
     segments = []
     writer = ArraySegmentWriter(ix, KEYED_FIELDS)
+    # The cyclic collector would walk the long-lived caches of MeCab lines and term forms
+    # over and over (a fifth of a rebuild's time); nothing here makes cycles of note, and
+    # whatever does is collected when each segment is written.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for file_no, _, passages in parse_each(seeds, jobs, strict, send):
             for passage in passages:
@@ -195,6 +201,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
                 writer = ArraySegmentWriter(ix, KEYED_FIELDS)
+                gc.collect()
         if writer.docnum:
             segments.append(writer.finish())
         else:
@@ -202,6 +209,9 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     except BaseException:
         writer.cancel()
         raise
+    finally:
+        if collecting:
+            gc.enable()
     return segments
 
 
