@@ -1,10 +1,13 @@
 """The one place renkei imports Whoosh from.
 
 Every Whoosh fork installs the ``whoosh`` import name; keeping the imports here means a
-change of fork, or of a moved name inside one, touches this file alone. renkei's codec is
-Whoosh's W3 codec that also writes each segment's postings as arrays (:mod:`search.segarrays`);
-the readers at the end slice those arrays, and for a segment without them reach into the W3
-codec's posting blocks, or fall back to Whoosh's public, posting-by-posting interface.
+change of fork, or of a moved name inside one, touches this file alone.
+
+renkei writes its segments itself (:class:`ArraySegmentWriter`): stored fields, columns and
+field lengths in Whoosh's W3 files, postings only as arrays (:mod:`search.segarrays`). The
+segments' codec answers Whoosh's term lookups and matchers from those arrays, so every Whoosh
+query and reader method still works; renkei's own readers at the end slice the arrays, and
+read a segment of Whoosh's own codec through its public, posting-by-posting interface.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections import OrderedDict
 import numpy as np
 from whoosh import columns, fields, index, query
 from whoosh.analysis import Filter, Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermInfo
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.filedb import structfile
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
@@ -42,7 +45,6 @@ __all__ = [
     "leaf_positions",
     "leaf_postings",
     "segment_arrays",
-    "writer_codec",
     "query",
 ]
 
@@ -94,61 +96,13 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
 structfile.BufferFile.__init__ = _buffer_file_init
 
 
-class _ArrayFieldWriter(W3FieldWriter):
-    """Whoosh's W3 field writer that also lays every posting out as arrays beside the segment
-    (:mod:`search.segarrays`), which readers slice instead of unpickling Whoosh's blocks."""
-
-    def __init__(self, codec, storage, segment) -> None:
-        super().__init__(codec, storage, segment)
-        self._arrays = segarrays.ArrayWriter(getattr(storage, "folder", None))
-
-    def start_field(self, fieldname, fieldobj) -> None:
-        super().start_field(fieldname, fieldobj)
-        fmt = fieldobj.format
-        kinds = [kind for kind in ("characters", "positions") if fmt.supports(kind)]
-        self._arrays.start_field(fieldname, kinds[0] if kinds else "")
-        self._decode = fmt.decoder(kinds[0]) if kinds else None
-        self._offsets = kinds[:1] == ["characters"]
-
-    def start_term(self, btext) -> None:
-        super().start_term(btext)
-        self._arrays.start_term(btext)
-
-    def add(self, docnum, weight, vbytes, length) -> None:
-        self._postwriter.add_posting(docnum, weight, vbytes, length)
-        occurrences = self._decode(vbytes) if self._decode and vbytes else ()
-        if occurrences and not self._offsets:
-            occurrences = [(p, -1, -1) for p in occurrences]
-        self._arrays.add(docnum, weight, occurrences)
-
-    def finish_term(self) -> None:
-        super().finish_term()
-        self._arrays.finish_term()
-
-    def close(self) -> None:
-        out = self._segment.create_file(self._storage, segarrays.EXT)
-        self._arrays.write(out)
-        out.close()
-        super().close()
-
-
-class _WriterCodec(W3Codec):
-    """Whoosh's W3 codec without per-block length statistics, writing posting arrays too.
-
-    The statistics serve only block-quality skipping, which renkei does not use (it scores
-    whole posting arrays), yet collecting them reads every posting's field length back from
-    disk. Segments stay readable by any W3 reader, which ignores the arrays' file.
-    """
-
-    length_stats = False
-
-    def field_writer(self, storage, segment):
-        return _ArrayFieldWriter(self, storage, segment)
-
-
-class _ArrayCodec(_WriterCodec):
+class _ArrayCodec(W3Codec):
     """The codec of segments written by :class:`ArraySegmentWriter`: postings live only in
-    the arrays, and Whoosh's term lookups and matchers are answered from them."""
+    the arrays, and Whoosh's term lookups and matchers are answered from them; stored
+    fields, columns and lengths are Whoosh's W3 files. (Its name is pickled into each
+    segment's entry of the index's table of contents: keep it.)"""
+
+    length_stats = False  # block statistics serve only block-quality skipping, unused here
 
     def field_writer(self, storage, segment):
         raise TypeError("segments of this codec are written by ArraySegmentWriter")
@@ -374,11 +328,6 @@ class ArraySegmentWriter:
                 self.storage.delete_file(name)
 
 
-def writer_codec() -> W3Codec:
-    """The codec renkei's index writers use."""
-    return _WriterCodec()
-
-
 # Whoosh stores each field length as one byte on a logarithmic scale.
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
@@ -438,12 +387,9 @@ def _term_number(arrays: segarrays.SegmentArrays, leaf, fieldname: str, text) ->
 
 
 def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights of one term in one segment, as arrays.
-
-    Sliced from the segment's posting arrays when it has them; else a W3 posting list is read
-    a block (up to 128 postings) at a time, instead of one Python call per posting; deleted
-    documents are filtered by Whoosh on the generic path.
-    """
+    """Document numbers and weights of one term in one segment, as arrays: sliced from the
+    segment's posting arrays, or read posting by posting from a segment without them (a
+    segment of Whoosh's own codec, which filters deleted documents)."""
     arrays = segment_arrays(leaf)
     if arrays is not None and arrays.values_kind(fieldname) is not None:
         t = _term_number(arrays, leaf, fieldname, text)
@@ -457,18 +403,10 @@ def leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
         return np.empty(0, np.int64), np.empty(0, np.float64)
     ids: list = []
     weights: list = []
-    if isinstance(m, W3LeafMatcher):
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
@@ -476,9 +414,7 @@ def leaf_positions(leaf, fieldname: str, text: str, docs: np.ndarray) -> tuple[n
     """Every position of one term in the (segment-local, ascending) documents ``docs``, as
     two flat arrays (document, position); None when the segment has no position arrays."""
     arrays = segment_arrays(leaf)
-    if arrays is None or not arrays.has_positions:
-        return None
-    if arrays.values_kind(fieldname) not in ("characters", "positions"):
+    if arrays is None or arrays.values_kind(fieldname) not in ("characters", "positions"):
         return None
     t = _term_number(arrays, leaf, fieldname, text)
     if t is None:
@@ -490,11 +426,10 @@ def leaf_characters(
     leaf, fieldname: str, text: str, wanted: list[int], kind: str = "characters"
 ) -> dict[int, list]:
     """(position, start, end) occurrences of one term in the documents ``wanted`` (ascending,
-    segment-local), reading only the posting blocks that can hold them; with ``kind``
-    "positions", the positions alone."""
+    segment-local); with ``kind`` "positions", the positions alone."""
     found: dict[int, list] = {}
     arrays = segment_arrays(leaf)
-    if arrays is not None and arrays.has_characters and arrays.values_kind(fieldname) in (kind, "characters"):
+    if arrays is not None and arrays.values_kind(fieldname) in (kind, "characters"):
         t = _term_number(arrays, leaf, fieldname, text)
         if t is None:
             return found
@@ -506,68 +441,16 @@ def leaf_characters(
         m = leaf.postings(fieldname, text)
     except TermNotFound:
         return found
-    if not isinstance(m, W3LeafMatcher):
-        for docnum in wanted:
+    for docnum in wanted:
+        if not m.is_active():
+            break
+        if m.id() < docnum:
+            m.skip_to(docnum)
             if not m.is_active():
                 break
-            if m.id() < docnum:
-                m.skip_to(docnum)
-                if not m.is_active():
-                    break
-            if m.id() == docnum:
-                found[docnum] = list(m.value_as(kind))
-        return found
-    decode = m.format.decoder(kind)
-    maxids, offsets = _block_map(leaf, fieldname, text, m)
-    block = -1
-    ids: tuple = ()
-    values = None
-    for docnum in wanted:
-        b = bisect_left(maxids, docnum)
-        if b == len(maxids):
-            break
-        if b != block:
-            block = b
-            m._goto(offsets[b])
-            m._read_ids()
-            ids, values = m._ids, None
-        i = bisect_left(ids, docnum)
-        if i < len(ids) and ids[i] == docnum:
-            if values is None:
-                m._read_values()
-                values = m._values
-            found[docnum] = decode(values[i])
+        if m.id() == docnum:
+            found[docnum] = list(m.value_as(kind))
     return found
-
-
-_BLOCK_MAPS: OrderedDict[tuple, tuple[list[int], list[int]]] = OrderedDict()
-_BLOCK_MAPS_MAX = 50_000
-_BLOCK_MAPS_LOCK = threading.Lock()
-
-
-def _block_map(leaf, fieldname: str, text: str, m) -> tuple[list[int], list[int]]:
-    """Each posting block's last document number and file offset, found once per term by
-    walking the block headers, so that a later lookup jumps straight to its block."""
-    key = (leaf.segment().segment_id(), fieldname, text)
-    with _BLOCK_MAPS_LOCK:
-        found = _BLOCK_MAPS.get(key)
-        if found is not None:
-            _BLOCK_MAPS.move_to_end(key)
-            return found
-    maxids, offsets = [], []
-    position = m._baseoffset
-    while True:
-        maxids.append(m._maxid)
-        offsets.append(position)
-        if m._lastblock:
-            break
-        position = m._nextoffset
-        m._goto(position)
-    with _BLOCK_MAPS_LOCK:
-        _BLOCK_MAPS[key] = (maxids, offsets)
-        if len(_BLOCK_MAPS) > _BLOCK_MAPS_MAX:
-            _BLOCK_MAPS.popitem(last=False)
-    return maxids, offsets
 
 
 def field_lengths(leaf, fieldname: str) -> np.ndarray:

@@ -25,7 +25,7 @@ class SortedField:
     """One field's postings in the order of :mod:`search.segarrays`."""
 
     name: str
-    values: str  # "characters", "positions" or "" (see segarrays.ArrayWriter.start_field)
+    values: str  # what an occurrence holds: "characters", "positions" or "" (no occurrences)
     terms: list[bytes]  # ascending
     post_starts: np.ndarray  # per term + 1, local to the field
     docs: np.ndarray

@@ -2,9 +2,9 @@
 
 Whoosh stores a term's postings in pickled blocks of 128, each holding document numbers,
 weights and the positions and character offsets of every occurrence; reading one document
-number means unpickling its whole block, about 2 µs a posting. While a segment is written,
-renkei's codec also hands every posting to an :class:`ArrayWriter`, which lays the same
-postings out as flat arrays in one more file of the segment (``<segment>.rka``):
+number means unpickling its whole block, about 2 µs a posting. renkei's segments keep their
+postings only as flat arrays, in one file of the segment (``<segment>.rka``), which
+:func:`write_sorted` writes from the sorted token arrays of :mod:`search.postingbuffer`:
 
 * per term: its bytes, the index of its first posting, the offset of its first value;
 * per posting: document number (int32), weight (float32), number of occurrences;
@@ -21,143 +21,34 @@ offset, type and length, then the arrays, each aligned to 8 bytes.
 from __future__ import annotations
 
 import json
-import shutil
 import struct
-import tempfile
-from array import array
 from bisect import bisect_left
 
 import numpy as np
 
 EXT = ".rka"
 MAGIC = b"RKARR001"
-SPILL_ITEMS = 4_000_000  # items a stream holds in memory before it moves them to a temp file
 _ALIGN = 8
 
 
-class _Stream:
-    """An append-only typed array that moves its items to a temporary file as it grows,
-    so a large segment's arrays need not all fit in memory."""
-
-    def __init__(self, typecode: str, spill_dir: str | None) -> None:
-        self.typecode, self.spill_dir = typecode, spill_dir
-        self.items = array(typecode)
-        self.count = 0
-        self._spill = None
-
-    def append(self, value) -> None:
-        self.items.append(value)
-        if len(self.items) >= SPILL_ITEMS:
-            self._move()
-
-    def extend(self, values) -> None:
-        self.items.extend(values)
-        if len(self.items) >= SPILL_ITEMS:
-            self._move()
-
-    def add_bytes(self, data: bytes) -> None:
-        self.items.frombytes(data)
-        if len(self.items) >= SPILL_ITEMS:
-            self._move()
-
-    def __len__(self) -> int:
-        return self.count + len(self.items)
-
-    def _move(self) -> None:
-        if self._spill is None:
-            self._spill = tempfile.TemporaryFile(dir=self.spill_dir)
-        self.items.tofile(self._spill)
-        self.count += len(self.items)
-        self.items = array(self.typecode)
-
-    def copy_to(self, out) -> None:
-        if self._spill is not None:
-            self._spill.seek(0)
-            shutil.copyfileobj(self._spill, out, 1 << 20)
-            self._spill.close()
-            self._spill = None
-        out.write(self.items.tobytes())
-
-
-# name -> (array typecode, numpy dtype); typecodes match the dtypes' sizes on every platform
-# numpy and CPython build for ("i" and "f" are 4 bytes, "q" 8, "B" 1).
+# name -> numpy dtype, in file order.
 _ARRAYS = {
-    "term_bytes": ("B", "u1"),
-    "term_starts": ("q", "<i8"),  # per term + 1: offset of its bytes
-    "post_starts": ("q", "<i8"),  # per term + 1: index of its first posting
-    "position_starts": ("q", "<i8"),  # per term + 1: index of its first occurrence
-    "docs": ("i", "<i4"),
-    "weights": ("f", "<f4"),
-    "position_counts": ("I", "<u4"),
-    "positions": ("i", "<i4"),
-    "char_starts": ("i", "<i4"),
-    "char_lengths": ("H", "<u2"),
+    "term_bytes": "u1",
+    "term_starts": "<i8",  # per term + 1: offset of its bytes
+    "post_starts": "<i8",  # per term + 1: index of its first posting
+    "position_starts": "<i8",  # per term + 1: index of its first occurrence
+    "docs": "<i4",
+    "weights": "<f4",
+    "position_counts": "<u4",
+    "positions": "<i4",
+    "char_starts": "<i4",
+    "char_lengths": "<u2",
 }
-
-
-class ArrayWriter:
-    """Collects a segment's postings in the order Whoosh writes them (fields ascending, each
-    field's terms in ascending byte order, each term's documents ascending)."""
-
-    def __init__(self, spill_dir: str | None = None) -> None:
-        self.streams = {name: _Stream(code, spill_dir) for name, (code, _) in _ARRAYS.items()}
-        self.fields: dict[str, dict] = {}
-        self._field: dict | None = None
-
-    def start_field(self, name: str, values: str) -> None:
-        """``values``: "characters", "positions" or "" — what a posting's value decodes to."""
-        self._field = self.fields.setdefault(name, {"values": values, "ranges": []})
-        self._field["ranges"].append([self._terms(), self._terms()])
-
-    def _terms(self) -> int:
-        return len(self.streams["post_starts"])
-
-    def start_term(self, btext: bytes) -> None:
-        s = self.streams
-        s["term_starts"].append(len(s["term_bytes"]))
-        s["term_bytes"].add_bytes(btext)
-        s["post_starts"].append(len(s["docs"]))
-        s["position_starts"].append(len(s["positions"]))
-
-    def add(self, docnum: int, weight: float, occurrences: list[tuple[int, int, int]] = ()) -> None:
-        """One posting; ``occurrences``: (position, start, end) of each, start and end -1 in
-        a field without character offsets."""
-        s = self.streams
-        s["docs"].append(docnum)
-        s["weights"].append(weight)
-        s["position_counts"].append(len(occurrences))
-        if occurrences:
-            positions, starts, ends = zip(*occurrences, strict=True)
-            s["positions"].extend(positions)
-            s["char_starts"].extend(starts)
-            s["char_lengths"].extend(map(_length, starts, ends))
-
-    def finish_term(self) -> None:
-        self._field["ranges"][-1][1] = self._terms()
-
-    def write(self, out) -> None:
-        """Write the file to ``out`` (anything with ``write``)."""
-        s = self.streams
-        s["term_starts"].append(len(s["term_bytes"]))
-        s["post_starts"].append(len(s["docs"]))
-        s["position_starts"].append(len(s["positions"]))
-        layout, offset = {}, 0
-        for name, (_, dtype) in _ARRAYS.items():
-            count = len(s[name])
-            layout[name] = [offset, dtype, count]
-            offset += _padded(count * np.dtype(dtype).itemsize)
-        header = json.dumps({"fields": self.fields, "arrays": layout}).encode("utf-8")
-        header += b" " * (_padded(len(header)) - len(header))
-        out.write(MAGIC + struct.pack("<Q", len(header)) + header)
-        for name, (_, dtype) in _ARRAYS.items():
-            size = len(s[name]) * np.dtype(dtype).itemsize
-            s[name].copy_to(out)
-            out.write(b"\0" * (_padded(size) - size))
 
 
 def write_sorted(out, fields) -> None:
     """Write the file for whole fields already in order (:class:`search.postingbuffer.SortedField`,
-    fields ascending by name), as :class:`ArrayWriter` would have for the same postings."""
+    fields ascending by name)."""
     header_fields: dict[str, dict] = {}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
     terms = postings = occurrences = nbytes = 0
@@ -180,10 +71,10 @@ def write_sorted(out, fields) -> None:
     parts["position_starts"].append(np.array([occurrences]))
     arrays = {
         name: np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
-        for (name, (_, dtype)), chunks in zip(_ARRAYS.items(), parts.values(), strict=True)
+        for (name, dtype), chunks in zip(_ARRAYS.items(), parts.values(), strict=True)
     }
     layout, offset = {}, 0
-    for name, (_, dtype) in _ARRAYS.items():
+    for name, dtype in _ARRAYS.items():
         layout[name] = [offset, dtype, len(arrays[name])]
         offset += _padded(arrays[name].nbytes)
     header = json.dumps({"fields": header_fields, "arrays": layout}).encode("utf-8")
@@ -192,10 +83,6 @@ def write_sorted(out, fields) -> None:
     for data in arrays.values():
         out.write(data.tobytes())
         out.write(b"\0" * (_padded(data.nbytes) - data.nbytes))
-
-
-def _length(start: int, end: int) -> int:
-    return min(max(end - start, 0), 0xFFFF)
 
 
 def _padded(n: int) -> int:
@@ -263,16 +150,6 @@ class SegmentArrays:
         lo, hi = int(starts[t]), int(starts[t + 1])
         return self.arrays["docs"][lo:hi], self.arrays["weights"][lo:hi]
 
-    @property
-    def has_positions(self) -> bool:
-        """False for a file written before positions were laid out flat."""
-        return "positions" in self.arrays
-
-    @property
-    def has_characters(self) -> bool:
-        """False for a file written before character offsets were laid out flat."""
-        return "char_starts" in self.arrays
-
     def _occurrences(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each occurrence of the term in ``docs`` (ascending): its document and its index in
         the flat occurrence arrays."""
@@ -311,4 +188,4 @@ class SegmentArrays:
         return found
 
 
-__all__ = ["EXT", "ArrayWriter", "SegmentArrays", "write_sorted"]
+__all__ = ["EXT", "SegmentArrays", "write_sorted"]

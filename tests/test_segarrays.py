@@ -1,4 +1,4 @@
-"""The posting arrays written beside each segment hold exactly what Whoosh's blocks hold."""
+"""The posting arrays of each segment read the same through renkei's readers and Whoosh's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from search import backend, segarrays, store
+from search import backend, postingbuffer, segarrays, store
 
 FIELDS = ["text", "text_base", "text_reading", "text_bigram", "title", "section_base", "municipality", "year"]
 
@@ -50,42 +50,48 @@ def test_every_term_reads_the_same_from_arrays_and_from_whoosh(request, monkeypa
     assert checked > 500
 
 
-def test_arrays_survive_spilling_to_temporary_files(monkeypatch, tmp_path):
-    monkeypatch.setattr(segarrays, "SPILL_ITEMS", 3)
-    writer = segarrays.ArrayWriter(str(tmp_path))
+def test_arrays_round_trip_through_batches_and_the_file(monkeypatch):
+    monkeypatch.setattr(postingbuffer, "BATCH", 2)  # move tokens to arrays every two
     postings = {
-        ("a", b"x"): [(0, 1.0, [(3, 10, 12)]), (4, 2.0, [])],
-        ("a", b"y"): [
-            (1, 1.0, [(0, 0, 2), (5, 9, 11), (9, 20, 23)]),
-            (2, 3.0, [(1, 4, 5)]),
-            (9, 1.0, [(2, 6, 8)]),
-        ],
-        ("b", b"x"): [(3, 1.5, [(7, -1, -1)])],
+        ("a", "x"): [(0, [(3, 10, 12)]), (4, [(0, 0, 1), (2, 5, 6)])],
+        ("a", "y"): [(1, [(0, 0, 2), (5, 9, 11), (9, 20, 23)]), (2, [(1, 4, 5)]), (9, [(2, 6, 8)])],
+        ("b", "x"): [(3, [(7, -1, -1)])],
     }
-    for field in ("a", "b"):
-        writer.start_field(field, "characters" if field == "a" else "positions")
-        for (name, btext), rows in postings.items():
-            if name != field:
-                continue
-            writer.start_term(btext)
-            for docnum, weight, occurrences in rows:
-                writer.add(docnum, weight, occurrences)
-            writer.finish_term()
+    buffers = {
+        "a": postingbuffer.FieldBuffer("a", "characters"),
+        "b": postingbuffer.FieldBuffer("b", "positions", 2.0),
+    }
+    by_doc: dict = {}
+    for (field, term), rows in postings.items():
+        for doc, occurrences in rows:
+            for occurrence in occurrences:
+                by_doc.setdefault((field, doc), []).append(
+                    (occurrence[0], term, occurrence[1], occurrence[2])
+                )
+    for (field, doc), tokens in sorted(by_doc.items(), key=lambda item: item[0][1]):
+        tokens.sort()
+        buffers[field].add_tokens(
+            doc, *(list(column) for column in zip(*[(t, p, s, e) for p, t, s, e in tokens], strict=True))
+        )
+    buffers["c"] = postingbuffer.FieldBuffer("c", "")
+    buffers["c"].add_postings(5, [(b"k", 1.0), (b"j", 3.0)])
     out = io.BytesIO()
-    writer.write(out)
+    segarrays.write_sorted(out, [buffers[name].sort() for name in sorted(buffers)])
     arrays = segarrays.SegmentArrays(out.getvalue())
-    assert arrays.values_kind("a") == "characters" and arrays.values_kind("b") == "positions"
-    assert arrays.values_kind("c") is None and arrays.term("a", b"q") is None
-    for (name, btext), rows in postings.items():
-        t = arrays.term(name, btext)
+    assert [arrays.values_kind(f) for f in "abcd"] == ["characters", "positions", "", None]
+    assert arrays.term("a", b"q") is None and arrays.term("c", b"x") is None
+    assert arrays.postings(arrays.term("c", b"j"))[1].tolist() == [3.0]
+    for (name, term), rows in postings.items():
+        t = arrays.term(name, term.encode())
         docs, weights = arrays.postings(t)
-        assert docs.tolist() == [r[0] for r in rows] and weights.tolist() == [r[1] for r in rows]
-        if name == "a":
-            found = arrays.characters(t, [r[0] for r in rows] + [100])
-            assert found == {r[0]: r[2] for r in rows if r[2]}
+        boost = 2.0 if name == "b" else 1.0
+        assert docs.tolist() == [r[0] for r in rows]
+        assert weights.tolist() == [boost * len(r[1]) for r in rows]
+        found = arrays.characters(t, [r[0] for r in rows] + [100])
+        assert found == {r[0]: r[1] for r in rows}
         where, positions = arrays.positions(t, np.array([r[0] for r in rows[1:]] + [100]))
-        assert where.tolist() == [r[0] for r in rows[1:] for _ in r[2]]
-        assert positions.tolist() == [o[0] for r in rows[1:] for o in r[2]]
+        assert where.tolist() == [r[0] for r in rows[1:] for _ in r[1]]
+        assert positions.tolist() == [o[0] for r in rows[1:] for o in r[1]]
 
 
 def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
