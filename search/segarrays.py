@@ -29,6 +29,7 @@ import numpy as np
 EXT = ".rka"
 MAGIC = b"RKARR001"
 _ALIGN = 8
+_LOOKUPS_MAX = 200_000  # term lookups remembered per segment
 
 
 # name -> numpy dtype, in file order.
@@ -120,6 +121,9 @@ class SegmentArrays:
         }
         self.fields: dict[str, dict] = header["fields"]
         self._term_bytes = view[base + header["arrays"]["term_bytes"][0] :]
+        # A query asks for the same terms several times (statistics, postings, highlights),
+        # and users repeat queries: a binary search costs ~20 slices of the term bytes.
+        self._looked_up: dict[tuple[str, bytes], int | None] = {}
 
     def values_kind(self, fieldname: str) -> str | None:
         """What the field's values decode to, or None when the segment has no such field."""
@@ -128,6 +132,16 @@ class SegmentArrays:
 
     def term(self, fieldname: str, btext: bytes) -> int | None:
         """The term's number in this segment, or None."""
+        key = (fieldname, btext)
+        found = self._looked_up.get(key, self)
+        if found is self:
+            found = self._search(fieldname, btext)
+            if len(self._looked_up) >= _LOOKUPS_MAX:
+                self._looked_up.clear()
+            self._looked_up[key] = found
+        return found
+
+    def _search(self, fieldname: str, btext: bytes) -> int | None:
         found = self.fields.get(fieldname)
         if found is None:
             return None
