@@ -214,27 +214,40 @@ class _ArrayTermsReader:
         return 0 if t is None else len(self._arrays.postings(t)[0])
 
     def matcher(self, fieldname, tbytes, format_, scorer=None):
-        t, docs, weights = self._postings(fieldname, tbytes)
-        values = None
-        kind = self._arrays.values_kind(fieldname)
-        if kind in ("characters", "positions"):
-            found = self._arrays.characters(t, docs.tolist())
-            if kind == "characters":
-                values = [format_.encode(found.get(d, [])) for d in docs.tolist()]
-            else:
-                values = [format_.encode([p for p, _, _ in found.get(d, [])]) for d in docs.tolist()]
-        return ListMatcher(
-            docs.tolist(),
-            weights.tolist(),
-            values,
-            format=format_,
-            scorer=scorer,
-            term=(fieldname, tbytes),
-            terminfo=self.term_info(fieldname, tbytes),
+        t = self._number(fieldname, tbytes)
+        if t is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        info = self.term_info(fieldname, tbytes)
+        return _ArrayMatcher(
+            self._arrays, t, self._arrays.values_kind(fieldname), format_, scorer, (fieldname, tbytes), info
         )
 
     def close(self) -> None:
         pass
+
+
+class _ArrayMatcher(ListMatcher):
+    """Whoosh's matcher over one term's postings in the arrays; a posting's occurrences are
+    read (and encoded in the field's format) only when a query asks for them."""
+
+    def __init__(self, arrays, t: int, kind: str, format_, scorer, term, terminfo, position: int = 0) -> None:
+        docs, weights = arrays.postings(t)
+        super().__init__(
+            docs.tolist(), weights.tolist(), None, format_, scorer, position, term=term, terminfo=terminfo
+        )
+        self._arrays, self._t, self._kind = arrays, t, kind
+
+    def copy(self):
+        return _ArrayMatcher(
+            self._arrays, self._t, self._kind, self._format, self._scorer, self._term, self._terminfo, self._i
+        )
+
+    def value(self):
+        if self._kind not in ("characters", "positions"):
+            return ""
+        docnum = self.id()
+        found = self._arrays.characters(self._t, [docnum]).get(docnum, [])
+        return self._format.encode(found if self._kind == "characters" else [p for p, _, _ in found])
 
 
 class ArraySegmentWriter:

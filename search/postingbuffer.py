@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["FieldBuffer", "SortedField"]
 
-BATCH = 1_000_000  # tokens that wait in lists before they move to arrays
+BATCH = 250_000  # tokens that wait in lists before they move to arrays (per field)
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 EXT = ".rka"
 MAGIC = b"RKARR001"
 _ALIGN = 8
-_LOOKUPS_MAX = 200_000  # term lookups remembered per segment
+_LOOKUPS_MAX = 50_000  # term lookups remembered per segment
 
 
 # name -> numpy dtype, in file order.

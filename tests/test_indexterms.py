@@ -163,8 +163,11 @@ def test_whoosh_reads_an_array_segment_as_its_own(twin_readers, field, text):
     assert list(m_a.all_ids()) == list(m_b.all_ids())
     m_a, m_b = whoosh_leaf.postings(field, text), array_leaf.postings(field, text)
     kind = "characters" if SCHEMA[field].format.supports("characters") else None
+    assert m_b.term() == m_a.term() == (field, text.encode("utf-8"))
     while m_a.is_active():
         assert m_a.id() == m_b.id() and m_a.weight() == pytest.approx(m_b.weight())
+        twin = m_b.copy()
+        assert (twin.id(), twin.term()) == (m_b.id(), m_b.term())
         if kind:
             assert m_a.value_as(kind) == m_b.value_as(kind)
         m_a.next()
