@@ -162,9 +162,10 @@ class _ArrayTermsReader:
     def indexed_field_names(self):
         return list(self._fields)
 
-    def field_terms(self, fieldname: str):
-        for first, last in self._arrays.fields[fieldname]["ranges"] if fieldname in self._fields else ():
-            for t in range(first, last):
+    def field_terms(self, fieldname: str, start: bytes = b""):
+        """The field's term bytes from the first one not below ``start`` (a binary search)."""
+        if fieldname in self._fields:
+            for t in self._arrays.terms_from(fieldname, start):
                 yield self._arrays.term_bytes(t)
 
     def cursor(self, fieldname, fieldobj):
@@ -177,9 +178,8 @@ class _ArrayTermsReader:
         # Like Whoosh's: from the prefix's place in its field on through the later fields.
         names = self._fields[self._fields.index(fieldname) :] if fieldname in self._fields else []
         for name in names:
-            for t in self.field_terms(name):
-                if name != fieldname or t >= prefix:
-                    yield name, t
+            for t in self.field_terms(name, prefix if name == fieldname else b""):
+                yield name, t
 
     def items(self):
         return ((key, self.term_info(*key)) for key in self.terms())

@@ -141,6 +141,19 @@ class SegmentArrays:
             self._looked_up[key] = found
         return found
 
+    def terms_from(self, fieldname: str, start: bytes = b""):
+        """The numbers of the field's terms from the first one not below ``start``, in order."""
+        found = self.fields.get(fieldname)
+        if found is None:
+            return
+        for first, last in found["ranges"]:
+            at = (
+                bisect_left(_Terms(self._term_bytes, self.arrays["term_starts"], first, last), start)
+                if start
+                else 0
+            )
+            yield from range(first + at, last)
+
     def _search(self, fieldname: str, btext: bytes) -> int | None:
         found = self.fields.get(fieldname)
         if found is None:
