@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 from indexer.catalog import CatalogEntry, load_catalog
 from indexer.parse import parse_text
@@ -18,7 +19,7 @@ from search import store
 from search.backend import ArraySegmentWriter
 from search.backend import index as whoosh_index
 from search.errors import DocumentError
-from search.indexterms import KEYED_FIELDS, document_tokens
+from search.indexterms import document_tokens
 from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
 
@@ -186,7 +187,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     so parsing, MeCab and sorting run on every core.
     """
     segments = []
-    writer = ArraySegmentWriter(ix, KEYED_FIELDS)
+    writer = ArraySegmentWriter(ix)
     # The cyclic collector would walk the long-lived caches of MeCab lines and term forms
     # over and over (a fifth of a rebuild's time); nothing here makes cycles of note, and
     # whatever does is collected when each segment is written.
@@ -200,7 +201,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
                 writer.add_document(values, document_tokens(values))
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
-                writer = ArraySegmentWriter(ix, KEYED_FIELDS)
+                writer = ArraySegmentWriter(ix)
                 gc.collect()
         if writer.docnum:
             segments.append(writer.finish())
@@ -312,27 +313,36 @@ def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, chunks: list, rece
     ]
 
     def write() -> list:
+        segments, failure, done = [], None, 0
         try:
             for worker in workers:
                 worker.start()
-            segments, failure, done = [], None, 0
-            while done < len(workers):
-                message = queue.get()
+            while done < len(workers) and failure is None:
+                try:
+                    message = queue.get(timeout=1.0)
+                except Empty:
+                    # A worker killed from outside (out of memory, a crash in C) sends nothing.
+                    crashed = next((w for w in workers if w.exitcode not in (None, 0)), None)
+                    if crashed is not None:
+                        failure = (
+                            f"an indexing worker stopped with exit code {crashed.exitcode} (out of memory?)"
+                        )
+                    continue
                 if message[0] == "done":
                     done += 1
                     segments.extend(message[1])
                 elif message[0] == "failed":
-                    failure = failure or message[1]
-                    done += 1
+                    failure = message[1]
                 else:
                     receive(message)
-            for worker in workers:
-                worker.join()
-        except BaseException:
-            for worker in workers:
+            if failure is None:
+                for worker in workers:
+                    worker.join()
+        finally:
+            for worker in workers:  # after a failure the others' work is discarded anyway
                 if worker.is_alive():
                     worker.terminate()
-            raise
+                    worker.join()
         if failure:
             raise DocumentError(failure)
         return segments

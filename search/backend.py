@@ -259,10 +259,7 @@ class ArraySegmentWriter:
     field. Takes no lock: whoever commits the segments holds the index's.
     """
 
-    def __init__(self, ix, term_of_key: dict | None = None) -> None:
-        """``term_of_key``: field name -> the function turning a keyed field's int64 keys
-        back into terms (see :class:`search.postingbuffer.FieldBuffer`)."""
-        term_of_key = term_of_key or {}
+    def __init__(self, ix) -> None:
         codec = _ArrayCodec()
         self.schema, self.storage = ix.schema, ix.storage
         self.segment = codec.new_segment(self.storage, ix.indexname)

@@ -17,19 +17,13 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from search.analysis import _COMPOUND_POS, STOP_BASES, STOP_TAGS, BigramTokenizer
 from search.normalize import expand_iteration_mark, fold_long_vowel
 from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, morphemes, normalized
 
 __all__ = [
-    "KEYED_FIELDS",
     "Tokens",
-    "bigram_key",
-    "bigram_keys",
-    "bigram_term",
     "document_tokens",
     "field_tokens",
 ]
@@ -165,51 +159,6 @@ def _bigram_tokens(value: str) -> Tokens:
     return terms, list(range(len(terms))), starts, ends
 
 
-_EMPTY = np.empty(0, dtype=np.int64)
-_SECOND = 22  # a bigram's key: first code point << 22 | (second code point + 1); 0 for a unigram
-
-
-def bigram_key(term: str) -> int:
-    """The number a bigram (or unigram) term is collected under; keys sort as UTF-8 bytes do.
-
-    >>> bigram_key("a") < bigram_key("ab") < bigram_key("b"), bigram_term(bigram_key("九州"))
-    (True, '九州')
-    """
-    return ord(term[0]) << _SECOND | (ord(term[1]) + 1 if len(term) > 1 else 0)
-
-
-def bigram_term(key: int) -> str:
-    second = (key & ((1 << _SECOND) - 1)) - 1
-    return chr(key >> _SECOND) + (chr(second) if second >= 0 else "")
-
-
-def bigram_keys(value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``field_tokens(value, ("bigram", 0))`` with each term as its :func:`bigram_key`, all as
-    arrays: a passage's bigrams are cut by whole-array operations, not one by one."""
-    norm = normalized(value)
-    text, offsets = norm.text, norm.offsets
-    runs = [m.span() for m in _RUN.finditer(text)] if value else []
-    if not runs:
-        return _EMPTY, _EMPTY, _EMPTY, _EMPTY
-    if len(set(offsets)) != len(offsets):  # an expansion: spans need norm.span()
-        terms, positions, starts, ends = _bigram_tokens(value)
-        keys = np.fromiter(map(bigram_key, terms), dtype=np.int64, count=len(terms))
-        return keys, np.array(positions, np.int64), np.array(starts, np.int64), np.array(ends, np.int64)
-    bounds = np.array(runs, dtype=np.int64)
-    first, end = bounds[:, 0], bounds[:, 1]
-    single = end - first == 1
-    counts = np.where(single, 1, end - first - 1)
-    total = int(counts.sum())
-    # Index of each token's first character: each run's start, counting up within the run.
-    at = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(total)
-    unigram = np.repeat(single, counts)
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
-    seconds = np.where(unigram, 0, points[np.minimum(at + 1, len(points) - 1)] + 1)
-    keys = points[at] << _SECOND | seconds
-    offs = np.array(offsets, dtype=np.int64)
-    return keys, np.arange(total, dtype=np.int64), offs[at], offs[at + np.where(unigram, 1, 2)]
-
-
 def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
     """The tokens the analyzer described by ``recipe`` gives for ``value`` at index time.
 
@@ -229,14 +178,9 @@ def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
 
 
 def document_tokens(values: dict) -> dict[str, tuple]:
-    """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``);
-    a bigram field's as :func:`bigram_keys`."""
+    """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``)."""
     return {
         name: field_tokens(values[name], recipe)
         for name, recipe in INDEX_RECIPES.items()
         if values.get(name) is not None
     }
-
-
-#: Fields whose :func:`document_tokens` come as keys, and how a key turns back into its term.
-KEYED_FIELDS = {name: bigram_term for name, (kind, _) in INDEX_RECIPES.items() if kind == "bigram"}

@@ -55,11 +55,8 @@ class FieldBuffer:
     ([b'a', b'b'], [0, 2, 3], [0, 1, 0], [2.0, 2.0, 4.0], [1, 0, 0, 2])
     """
 
-    def __init__(self, name: str, values: str, boost: float = 1.0, term_of_key=None) -> None:
+    def __init__(self, name: str, values: str, boost: float = 1.0) -> None:
         self.name, self.values, self.boost = name, values, boost
-        # A keyed field takes its terms as int64 keys that sort as the terms' bytes do
-        # (search.indexterms.bigram_keys) and ``term_of_key`` turns a key back into its term.
-        self.term_of_key = term_of_key
         self.ids: dict = {}
         # Tokens arrive as small lists; they wait in plain lists (cheap to extend) and move
         # to typed arrays a batch at a time, where numbering and conversion run in C loops.
@@ -72,18 +69,11 @@ class FieldBuffer:
         return self._count
 
     def add_tokens(self, doc: int, terms, positions, starts, ends) -> None:
-        """One document's tokens, in the analyzer's order; starts/ends -1 without offsets.
-        In a keyed field, all four are int64 arrays."""
+        """One document's tokens, in the analyzer's order; starts/ends -1 without offsets."""
         n = len(terms)
         if not n:
             return
         self._count += n
-        if self.term_of_key is not None:
-            for chunks, values in zip(
-                self._chunks, (terms, np.full(n, doc), positions, starts, ends), strict=True
-            ):
-                chunks.append(values)
-            return
         pending = self._pending
         pending[0].extend(terms)
         pending[1].append((doc, n))
@@ -134,7 +124,7 @@ class FieldBuffer:
 
     def _columns(self) -> list[np.ndarray]:
         self._move()
-        kinds = [np.int64 if self.term_of_key else np.int32, np.int32, np.int32, np.int32, np.int32]
+        kinds = [np.int32, np.int32, np.int32, np.int32, np.int32]
         if not self.values:
             kinds[2] = np.float32
         columns = [
@@ -145,9 +135,6 @@ class FieldBuffer:
 
     def _ranks(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
         """The field's terms in byte order, and each token's term as its index there."""
-        if self.term_of_key is not None:
-            keys, ranks = np.unique(terms, return_inverse=True)
-            return [self.term_of_key(k).encode("utf-8") for k in keys.tolist()], ranks.astype(np.int32)
         encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in self.ids]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int32)

@@ -72,7 +72,12 @@ def rebuild_lock(root: Path) -> Iterator[None]:
 def new_generation(root: Path) -> Path:
     # A unique suffix: two rebuilds of a small folder can start within the same second.
     root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-", dir=root))
+    gen = Path(tempfile.mkdtemp(prefix=f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-", dir=root))
+    # mkdtemp makes the folder private (0700); a server running as another user must read it.
+    umask = os.umask(0)
+    os.umask(umask)
+    gen.chmod(0o777 & ~umask)
+    return gen
 
 
 def publish(root: Path, gen: Path, info: dict) -> None:

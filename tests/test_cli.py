@@ -150,3 +150,26 @@ def test_parallel_rebuild_matches_serial(tmp_path, large_seeds):
     assert a["total"] == b["total"]
     assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
     assert a["facets"] == b["facets"]
+
+
+def test_a_worker_killed_mid_rebuild_fails_it_and_keeps_the_served_index(tmp_path, large_seeds, monkeypatch):
+    """A worker that dies without a word (out of memory, a crash in C) must not hang the rebuild."""
+    import os
+    import stat
+
+    from indexer import build as build_module
+    from search.errors import DocumentError
+
+    seeds = tmp_path / "seeds"
+    large_seeds(seeds)
+    index = tmp_path / "index"
+    build_module.build(seeds, index, procs=1)
+    served = store.current_generation(index)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(served.stat().st_mode) == 0o777 & ~umask  # readable by a server of another user
+    monkeypatch.setattr(build_module, "write_segments", lambda *args, **kwargs: os._exit(3))
+    with pytest.raises(DocumentError, match="exit code 3"):
+        build_module.build(seeds, index, procs=2)
+    assert store.current_generation(index) == served
+    assert sorted(p.name for p in index.glob("gen-*")) == [served.name]

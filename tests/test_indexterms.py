@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from indexer.build import collect, index_document
 from search import backend, segarrays
 from search.backend import ArraySegmentWriter
-from search.indexterms import KEYED_FIELDS, document_tokens, field_tokens
+from search.indexterms import document_tokens, field_tokens
 from search.schema import INDEX_RECIPES, build_schema
 
 SCHEMA = build_schema()
@@ -84,7 +84,7 @@ def _whoosh_segment(ix, values: list[dict]):
 
 
 def _array_segment(ix, values: list[dict]):
-    writer = ArraySegmentWriter(ix, KEYED_FIELDS)
+    writer = ArraySegmentWriter(ix)
     for v in values:
         writer.add_document(v, document_tokens(v))
     return writer.finish()
