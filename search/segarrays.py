@@ -70,20 +70,23 @@ def write_sorted(out, fields) -> None:
     parts["term_starts"].append(np.array([nbytes]))
     parts["post_starts"].append(np.array([postings]))
     parts["position_starts"].append(np.array([occurrences]))
-    arrays = {
-        name: np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
-        for (name, dtype), chunks in zip(_ARRAYS.items(), parts.values(), strict=True)
-    }
+    # Each array is written part by part (a field at a time), never joined in memory: at the
+    # end of a large segment the occurrence arrays alone are hundreds of megabytes.
     layout, offset = {}, 0
     for name, dtype in _ARRAYS.items():
-        layout[name] = [offset, dtype, len(arrays[name])]
-        offset += _padded(arrays[name].nbytes)
+        count = sum(len(part) for part in parts[name])
+        layout[name] = [offset, dtype, count]
+        offset += _padded(count * np.dtype(dtype).itemsize)
     header = json.dumps({"fields": header_fields, "arrays": layout}).encode("utf-8")
     header += b" " * (_padded(len(header)) - len(header))
     out.write(MAGIC + struct.pack("<Q", len(header)) + header)
-    for data in arrays.values():
-        out.write(data.tobytes())
-        out.write(b"\0" * (_padded(data.nbytes) - data.nbytes))
+    for name, dtype in _ARRAYS.items():
+        size = 0
+        for part in parts[name]:
+            data = np.ascontiguousarray(part, dtype=dtype)
+            out.write(data.tobytes())
+            size += data.nbytes
+        out.write(b"\0" * (_padded(size) - size))
 
 
 def _padded(n: int) -> int:
