@@ -236,6 +236,7 @@ class _ArrayMatcher(ListMatcher):
             docs.tolist(), weights.tolist(), None, format_, scorer, position, term=term, terminfo=terminfo
         )
         self._arrays, self._t, self._kind = arrays, t, kind
+        self._bounds = None  # each posting's first occurrence and count, found on first use
 
     def copy(self):
         return _ArrayMatcher(
@@ -245,8 +246,10 @@ class _ArrayMatcher(ListMatcher):
     def value(self):
         if self._kind not in ("characters", "positions"):
             return ""
-        docnum = self.id()
-        found = self._arrays.characters(self._t, [docnum]).get(docnum, [])
+        if self._bounds is None:
+            self._bounds = self._arrays.occurrence_bounds(self._t)
+        firsts, counts = self._bounds
+        found = self._arrays.occurrences_at(int(firsts[self._i]), int(counts[self._i]))
         return self._format.encode(found if self._kind == "characters" else [p for p, _, _ in found])
 
 

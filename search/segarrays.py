@@ -180,6 +180,24 @@ class SegmentArrays:
         lo, hi = int(starts[t]), int(starts[t + 1])
         return self.arrays["docs"][lo:hi], self.arrays["weights"][lo:hi]
 
+    def occurrence_bounds(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each posting of the term: the index of its first occurrence, and how many."""
+        starts = self.arrays["post_starts"]
+        lo, hi = int(starts[t]), int(starts[t + 1])
+        counts = self.arrays["position_counts"][lo:hi].astype(np.int64)
+        return np.cumsum(counts) - counts + int(self.arrays["position_starts"][t]), counts
+
+    def occurrences_at(self, first: int, count: int) -> list[tuple[int, int, int]]:
+        """(position, start, end) of the occurrences ``first`` to ``first + count``."""
+        a, at = self.arrays, slice(first, first + count)
+        rows = zip(
+            a["positions"][at].tolist(),
+            a["char_starts"][at].tolist(),
+            a["char_lengths"][at].tolist(),
+            strict=True,
+        )
+        return [(position, start, start + length) for position, start, length in rows]
+
     def _occurrences(self, t: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each occurrence of the term in ``docs`` (ascending): its document and its index in
         the flat occurrence arrays."""
