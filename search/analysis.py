@@ -253,9 +253,13 @@ class ReadingFilter(Filter):
             yield t
 
 
+def _compound_part(m: Morph) -> bool:
+    """Whether a morpheme may join a compound term: a noun (not a number), prefix or suffix."""
+    return m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
+
+
 def _joinable(t: Token) -> bool:
-    m = t.morph
-    return not t.stopped and m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞"
+    return not t.stopped and _compound_part(t.morph)
 
 
 class _JoiningFilter(Filter):

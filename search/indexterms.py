@@ -15,9 +15,7 @@ none) or ``("bigram", 0)``.
 
 from __future__ import annotations
 
-import re
-
-from search.analysis import _COMPOUND_POS, STOP_BASES, STOP_TAGS, BigramTokenizer
+from search.analysis import STOP_BASES, STOP_TAGS, BigramTokenizer, _compound_part, _is_stop, _raw_reading
 from search.normalize import expand_iteration_mark, fold_long_vowel
 from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, morphemes, normalized
@@ -54,15 +52,10 @@ class _Plan:
     length limit, which morphemes each token spans and its position and characters."""
 
     def __init__(self, morphs: list[Morph]) -> None:
-        kept = []
-        for m in morphs:
-            pos1 = m.pos[0]
-            if pos1 in STOP_TAGS or m.base in STOP_BASES:
-                continue
-            kept.append(m)
+        kept = [m for m in morphs if not _is_stop(m, STOP_TAGS, STOP_BASES)]
         self.kept = kept
         # Positions are renumbered by the stop filter: a kept morpheme's index is its position.
-        self.joinable = [m.pos[0] in _COMPOUND_POS and m.pos[1] != "数詞" for m in kept]
+        self.joinable = [_compound_part(m) for m in kept]
         self.starts = [m.start for m in kept]
         self.ends = [m.end for m in kept]
         self._spans: dict[int, tuple] = {}
@@ -115,7 +108,7 @@ def _morph_tokens(text: str, kind: str, max_parts: int) -> Tokens:
     plan = _plan(text)
     spans, positions, starts, ends = plan.spans(max_parts)
     if kind == "reading":
-        raw = [m.reading or m.surface_norm for m in plan.kept]
+        raw = [_raw_reading(m) for m in plan.kept]
         own = [_form(_readings, r, False) for r in raw]
         terms = [own[k] if k == last else fold_long_vowel("".join(raw[k : last + 1])) for k, last in spans]
     else:
@@ -125,37 +118,32 @@ def _morph_tokens(text: str, kind: str, max_parts: int) -> Tokens:
     return terms, list(positions), list(starts), list(ends)
 
 
-_RUN = re.compile(BigramTokenizer.RUN.pattern)
+_BIGRAMS = BigramTokenizer()
+_RUN = BigramTokenizer.RUN
 
 
 def _bigram_tokens(value: str) -> Tokens:
     norm = normalized(value)
     text, offsets = norm.text, norm.offsets
-    # Without a many-to-one expansion (the usual case) every span is a plain slice of offsets.
-    simple = len(set(offsets)) == len(offsets)
+    if len(set(offsets)) != len(offsets):  # a many-to-one expansion (㈱ -> (株)): the tokenizer's way
+        tokens = [
+            (t.text, t.pos, t.startchar, t.endchar) for t in _BIGRAMS(value, positions=True, chars=True)
+        ]
+        return tuple(list(column) for column in zip(*tokens, strict=True)) if tokens else ([], [], [], [])
+    # Otherwise (the usual case) every span is a plain slice of offsets.
     terms: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for run in _RUN.finditer(text):
         s, e = run.span()
-        if simple:
-            if e - s == 1:
-                terms.append(text[s])
-                starts.append(offsets[s])
-                ends.append(offsets[e])
-            else:
-                terms.extend([text[i : i + 2] for i in range(s, e - 1)])
-                starts.extend(offsets[s : e - 1])
-                ends.extend(offsets[s + 2 : e + 1])
-            continue
-        for i in range(s, max(s + 1, e - 1)):
-            j = i + 2 if i + 2 <= e else e
-            terms.append(text[i:j])
-            ostart, oend = offsets[i], offsets[j]
-            if oend <= offsets[j - 1]:  # ends inside an expansion (㈱ -> (株))
-                ostart, oend = norm.span(i, j)
-            starts.append(ostart)
-            ends.append(oend)
+        if e - s == 1:
+            terms.append(text[s])
+            starts.append(offsets[s])
+            ends.append(offsets[e])
+        else:
+            terms.extend([text[i : i + 2] for i in range(s, e - 1)])
+            starts.extend(offsets[s : e - 1])
+            ends.extend(offsets[s + 2 : e + 1])
     return terms, list(range(len(terms))), starts, ends
 
 

@@ -106,19 +106,15 @@ class FieldBuffer:
         new = set(terms).difference(ids)
         if new:  # numbered in any order: the terms are sorted when the segment is written
             ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
-        numbers = np.fromiter(map(ids.__getitem__, terms), dtype=np.int64, count=len(terms))
+        numbers = np.fromiter(map(ids.__getitem__, terms), dtype=np.int32, count=len(terms))
         docs, counts = np.array(doc_counts, dtype=np.int64).T
-        moved = [numbers, np.repeat(docs, counts)]
+        moved = [numbers, np.repeat(docs, counts).astype(np.int32)]
         if self.values:
-            moved += [
-                np.array(third, dtype=np.int64),
-                np.array(starts, dtype=np.int64),
-                np.array(ends, dtype=np.int64),
-            ]
+            moved += [np.array(column, dtype=np.int32) for column in (third, starts, ends)]
         else:
             moved += [np.array(third, dtype=np.float32)]
         for chunks, values in zip(self._chunks, moved, strict=False):
-            chunks.append(values.astype(np.int32) if values.dtype == np.int64 else values)
+            chunks.append(values)
         self._pending = [[], [], [], [], []]
         self._pending_count = 0
 

@@ -209,8 +209,7 @@ class SegmentArrays:
         inside = at < len(mine)
         at, want = at[inside], docs[inside]
         hits = at[mine[at] == want]
-        counts = self.arrays["position_counts"][lo:hi].astype(np.int64)
-        firsts = np.cumsum(counts) - counts + int(self.arrays["position_starts"][t])
+        firsts, counts = self.occurrence_bounds(t)
         n = counts[hits]
         ends = np.cumsum(n)
         picked = np.repeat(firsts[hits] - (ends - n), n) + np.arange(int(ends[-1]) if len(ends) else 0)
