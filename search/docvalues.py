@@ -2,7 +2,8 @@
 
 They are read from the index's columns once per process and generation (``search.api`` keeps
 them) and shared by its threads (never changed after loading). Facet counts over any set of
-matches are then array operations: one ``bincount`` per facet, however many passages matched.
+matches are then array operations: one gather and one ``bincount`` for the four facets
+together, however many passages matched.
 """
 
 from __future__ import annotations
@@ -14,38 +15,63 @@ from search.schema import facet_values
 FACETS = ("municipality", "kind", "document", "year")
 
 
-class _Facet:
-    """One facet's value codes per passage, flat in passage order with each passage's start
-    (a passage may have several values, or none)."""
+class _Facets:
+    """Every facet value of every passage as one code: the facets' sorted values laid end to
+    end, so one ``bincount`` counts them all. A passage's codes are flat in passage order, with
+    each passage's start (a passage has one document and one kind, any number of
+    municipalities and years)."""
 
-    def __init__(self, per_doc: list[list[str]]) -> None:
-        self.values: list[str] = sorted({v for vs in per_doc for v in vs})
-        code = {v: i for i, v in enumerate(self.values)}
-        self.lengths = np.fromiter((len(vs) for vs in per_doc), dtype=np.int64, count=len(per_doc))
+    def __init__(self, per_facet: dict[str, list[list[str]]], count: int) -> None:
+        self.names = tuple(per_facet)
+        self.values: dict[str, list[str]] = {}
+        self.bounds: dict[str, tuple[int, int]] = {}
+        codes: dict[str, dict[str, int]] = {}
+        size = 0
+        for name, per_doc in per_facet.items():
+            values = sorted({v for vs in per_doc for v in vs})
+            self.values[name] = values
+            self.bounds[name] = (size, size + len(values))
+            codes[name] = {v: size + i for i, v in enumerate(values)}
+            size += len(values)
+        self.size = size
+        self.edges = np.array([lo for lo, _ in self.bounds.values()] + [size])
+        rows = [
+            [codes[name][v] for name in self.names for v in per_facet[name][doc]] for doc in range(count)
+        ]
+        self.lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
         self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
-        flat = (code[v] for vs in per_doc for v in vs)
-        self.codes = np.fromiter(flat, dtype=np.int64, count=int(self.lengths.sum()))
-        # One value per passage (document, kind): its code is found by the passage's number.
-        self.single = bool((self.lengths == 1).all())
+        self.codes = np.fromiter(
+            (c for r in rows for c in r), dtype=np.int32, count=int(self.lengths.sum())
+        )
+        self.everything = np.bincount(self.codes, minlength=size)
 
-    def counts(self, docs: np.ndarray, limit: int) -> tuple[list[tuple[str, int]], int]:
-        """The ``limit`` most frequent values among the passages ``docs`` (ties by value) and
-        the number of distinct values they have."""
-        if self.single:
-            picked = docs
+    def _counted(self, docs: np.ndarray) -> np.ndarray:
+        lengths = self.lengths[docs]
+        # The positions of every code of every passage in docs, gathered without a loop.
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        picked = np.repeat(self.starts[docs] - (ends - lengths), lengths) + np.arange(total)
+        return np.bincount(self.codes[picked], minlength=self.size)
+
+    def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
+        if 2 * len(docs) > len(self.lengths):
+            # Most passages matched: count those that did not, and take them from the total.
+            unmatched = np.ones(len(self.lengths), dtype=bool)
+            unmatched[docs] = False
+            counted = self.everything - self._counted(np.flatnonzero(unmatched))
         else:
-            lengths = self.lengths[docs]
-            # The positions of every value of every passage in docs, gathered without a loop.
-            ends = np.cumsum(lengths)
-            total = int(ends[-1]) if len(ends) else 0
-            picked = np.repeat(self.starts[docs] - (ends - lengths), lengths) + np.arange(total)
-        counted = np.bincount(self.codes[picked], minlength=len(self.values))
+            counted = self._counted(docs)
         present = np.flatnonzero(counted)
-        if len(present) > limit:
+        cuts = np.searchsorted(present, self.edges).tolist()
+        out = {}
+        for i, name in enumerate(self.names):
+            mine = present[cuts[i] : cuts[i + 1]]
             # Codes follow the sorted values, so (-count, code) orders ties by value.
-            present = present[np.lexsort((present, -counted[present]))[:limit]]
-        pairs = sorted(((self.values[i], int(counted[i])) for i in present), key=lambda p: (-p[1], p[0]))
-        return pairs, int(np.count_nonzero(counted))
+            top = mine[np.lexsort((mine, -counted[mine]))[: limits[name]]]
+            values, lo = self.values[name], self.bounds[name][0]
+            pairs = [(values[c - lo], n) for c, n in zip(top.tolist(), counted[top].tolist(), strict=True)]
+            out[name] = (pairs, len(mine))
+        return out
 
 
 class DocValues:
@@ -57,12 +83,15 @@ class DocValues:
         self.order = self._numbers(reader, "order", count)
         self.date_sort = self._numbers(reader, "date_sort", count)
         rows = [facet_values(raw) for raw in reader.column_reader("facets")] if count else []
-        self.facets = {
-            "document": _Facet([[doc_id] for doc_id, _, _, _ in rows]),
-            "kind": _Facet([[kind] for _, kind, _, _ in rows]),
-            "municipality": _Facet([names for _, _, names, _ in rows]),
-            "year": _Facet([years for _, _, _, years in rows]),
-        }
+        self.facets = _Facets(
+            {
+                "municipality": [names for _, _, names, _ in rows],
+                "kind": [[kind] for _, kind, _, _ in rows],
+                "document": [[doc_id] for doc_id, _, _, _ in rows],
+                "year": [years for _, _, _, years in rows],
+            },
+            len(rows),
+        )
 
     @staticmethod
     def _numbers(reader, name: str, count: int) -> np.ndarray:
@@ -72,8 +101,8 @@ class DocValues:
 
     def count(self, docs: np.ndarray, limits: dict[str, int]) -> dict[str, tuple[list[tuple[str, int]], int]]:
         """Per facet: its ``limits[name]`` most frequent (value, count) pairs over the passages
-        ``docs`` and how many distinct values there are."""
-        return {name: self.facets[name].counts(docs, limits[name]) for name in FACETS}
+        ``docs`` (ties by value) and how many distinct values there are."""
+        return self.facets.count(docs, limits)
 
 
 __all__ = ["FACETS", "DocValues"]

@@ -124,8 +124,34 @@ def union(parts: list[Matches]) -> Matches:
         return parts[0]
     docs = np.concatenate([d for d, _ in parts])
     scores = np.concatenate([s for _, s in parts])
-    unique, inverse = np.unique(docs, return_inverse=True)
-    return unique, np.bincount(inverse, weights=scores, minlength=len(unique))
+    # Each part is ascending: a stable sort (timsort) merges the runs, where np.unique sorts
+    # from scratch. Equal documents keep the parts' order, so their scores add up in it.
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    first = _firsts(docs)
+    return docs[first], np.bincount(np.cumsum(first) - 1, weights=scores[order])
+
+
+def _firsts(ascending: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in an ascending array."""
+    first = np.ones(len(ascending), dtype=bool)
+    np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
+    return first
+
+
+def common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values in both ascending unique arrays, and their indices in ``a`` and in ``b``
+    (``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` without its sort).
+
+    >>> [x.tolist() for x in common(np.array([1, 3, 5, 9]), np.array([3, 4, 9]))]
+    [[3, 9], [1, 3], [0, 2]]
+    """
+    if not len(a) or not len(b):
+        empty = np.empty(0, np.int64)
+        return a[:0], empty, empty
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    hit = np.flatnonzero(b[at] == a)
+    return a[hit], hit, at[hit]
 
 
 def _intersect(subqueries, searcher, postings: Postings) -> Matches:
@@ -139,7 +165,7 @@ def _intersect(subqueries, searcher, postings: Postings) -> Matches:
     for other_docs, other_scores in parts[1:]:
         if not len(docs):
             break
-        docs, mine, theirs = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        docs, mine, theirs = common(docs, other_docs)
         scores = scores[mine] + other_scores[theirs]
     for s in negative:
         if not len(docs):
@@ -208,9 +234,12 @@ def _in_phrase(leaf, fieldname: str, words: list[str], docs: np.ndarray) -> np.n
         starts = None
         for k, (where, positions) in enumerate(flat):
             fits = positions >= k
-            keys = np.unique((where[fits] << 32) | (positions[fits] - k))
-            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
-        return np.isin(docs, np.unique(starts >> 32))
+            keys = (where[fits] << 32) | (positions[fits] - k)
+            # Ascending already (documents ascending, positions ascending within each).
+            keys = keys[_firsts(keys)] if _ascending(keys) else np.unique(keys)
+            starts = keys if starts is None else common(starts, keys)[0]
+        held = starts >> 32
+        return np.isin(docs, held[_firsts(held)], assume_unique=True)
     local = docs.tolist()
     found = [leaf_characters(leaf, fieldname, w, local, "positions") for w in words]
     keep = np.zeros(len(local), dtype=bool)
@@ -218,6 +247,10 @@ def _in_phrase(leaf, fieldname: str, words: list[str], docs: np.ndarray) -> np.n
         first, *rest = (set(f.get(docnum, ())) for f in found)
         keep[i] = any(all(p + k in s for k, s in enumerate(rest, 1)) for p in first)
     return keep
+
+
+def _ascending(a: np.ndarray) -> bool:
+    return bool((a[1:] >= a[:-1]).all())
 
 
 def _by_matcher(q, searcher) -> Matches:
@@ -257,4 +290,4 @@ def top(docs: np.ndarray, keys: list[np.ndarray], k: int) -> np.ndarray:
     return candidates[ranked][:k]
 
 
-__all__ = ["Matches", "Postings", "evaluate", "top", "union"]
+__all__ = ["Matches", "Postings", "common", "evaluate", "top", "union"]

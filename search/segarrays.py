@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import struct
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -30,6 +30,7 @@ EXT = ".rka"
 MAGIC = b"RKARR001"
 _ALIGN = 8
 _LOOKUPS_MAX = 50_000  # term lookups remembered per segment
+_SAMPLE_EVERY = 32  # one term in this many is kept as bytes to start a lookup
 
 
 # name -> numpy dtype, in file order.
@@ -127,6 +128,7 @@ class SegmentArrays:
         # A query asks for the same terms several times (statistics, postings, highlights),
         # and users repeat queries: a binary search costs ~20 slices of the term bytes.
         self._looked_up: dict[tuple[str, bytes], int | None] = {}
+        self._samples: dict[int, list[bytes]] = {}  # by the first term of a field's range
 
     def values_kind(self, fieldname: str) -> str | None:
         """What the field's values decode to, or None when the segment has no such field."""
@@ -150,24 +152,43 @@ class SegmentArrays:
         if found is None:
             return
         for first, last in found["ranges"]:
+            lo = self._block(first, last, start)[0] if start else first
             at = (
-                bisect_left(_Terms(self._term_bytes, self.arrays["term_starts"], first, last), start)
+                bisect_left(_Terms(self._term_bytes, self.arrays["term_starts"], lo, last), start)
                 if start
                 else 0
             )
-            yield from range(first + at, last)
+            yield from range(lo + at, last)
 
     def _search(self, fieldname: str, btext: bytes) -> int | None:
         found = self.fields.get(fieldname)
         if found is None:
             return None
-        starts = self.arrays["term_starts"]
         for first, last in found["ranges"]:
-            terms = _Terms(self._term_bytes, starts, first, last)
+            lo, hi = self._block(first, last, btext)
+            terms = _Terms(self._term_bytes, self.arrays["term_starts"], lo, hi)
             i = bisect_left(terms, btext)
             if i < len(terms) and terms[i] == btext:
-                return first + i
+                return lo + i
         return None
+
+    def _block(self, first: int, last: int, btext: bytes) -> tuple[int, int]:
+        """The run of at most ``_SAMPLE_EVERY`` terms of ``first:last`` where ``btext`` would
+        stand, found by a binary search over every 32nd term held as a list of bytes: a
+        cold lookup then slices the term bytes 5 times instead of 20."""
+        samples = self._samples.get(first)
+        if samples is None:
+            starts = self.arrays["term_starts"]
+            picked = np.arange(first, last, _SAMPLE_EVERY)
+            data = self._term_bytes
+            samples = [
+                bytes(data[a:b])
+                for a, b in zip(starts[picked].tolist(), starts[picked + 1].tolist(), strict=True)
+            ]
+            self._samples[first] = samples
+        j = max(bisect_right(samples, btext) - 1, 0)
+        lo = first + j * _SAMPLE_EVERY
+        return lo, min(lo + _SAMPLE_EVERY, last)
 
     def term_bytes(self, t: int) -> bytes:
         """The bytes of term number ``t``."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from search import backend
 from search.api import Engine
 from search.lowering import filter_query, lower
-from search.matching import Postings, evaluate, top
+from search.matching import Postings, common, evaluate, top, union
 from search.query import parse_query
 
 QUERIES = [
@@ -146,3 +147,22 @@ def test_a_searcher_reads_the_mapped_index_without_copying_it(seed_index):
     for s in searchers:
         s.close()
     assert allocated < size / 4, (allocated, size)
+
+
+_ascending_docs = st.sets(st.integers(0, 300), max_size=60).map(lambda s: np.array(sorted(s), dtype=np.int64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(_ascending_docs, min_size=1, max_size=5), seed=st.integers(0, 99))
+def test_union_and_common_agree_with_numpys_set_operations(parts, seed):
+    rng = np.random.default_rng(seed)
+    scored = [(docs, rng.random(len(docs))) for docs in parts]
+    docs, scores = union(scored)
+    every = np.concatenate([d for d, _ in scored])
+    unique, inverse = np.unique(every, return_inverse=True)
+    assert docs.tolist() == unique.tolist()
+    assert scores.tolist() == np.bincount(inverse, weights=np.concatenate([s for _, s in scored])).tolist()
+    a, b = parts[0], parts[-1]
+    assert [x.tolist() for x in common(a, b)] == [
+        x.tolist() for x in np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import backend, postingbuffer, segarrays, store
 
@@ -108,3 +111,28 @@ def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
         assert docs.tolist() == [0] and weights.tolist() == [2.0]
         assert backend.leaf_characters(leaf, "body", "beta", [0, 1]) == {0: [(1, 6, 10)], 1: [(0, 0, 4)]}
         assert np.array_equal(backend.leaf_postings(leaf, "body", "beta")[0], [0, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.sets(st.text("あいう亜ab", min_size=1, max_size=4), min_size=70, max_size=200),
+    probes=st.lists(st.text("あいう亜abc", max_size=5), max_size=20),
+)
+def test_term_lookups_find_every_term_and_no_other(words, probes):
+    # Lookups start from every 32nd term: fields longer than that exercise the blocks.
+    buffers = [postingbuffer.FieldBuffer(name, "") for name in ("a", "b")]
+    for doc, word in enumerate(sorted(words)):
+        for buffer in buffers:
+            buffer.add_postings(doc, [(word.encode(), 1.0)])
+    out = io.BytesIO()
+    segarrays.write_sorted(out, [buffer.sort() for buffer in buffers])
+    arrays = segarrays.SegmentArrays(out.getvalue())
+    ordered = sorted(w.encode() for w in words)
+    for field, offset in (("a", 0), ("b", len(ordered))):
+        for i, term in enumerate(ordered):
+            assert arrays.term(field, term) == offset + i
+        for probe in probes:
+            key = probe.encode()
+            assert arrays.term(field, key) == (offset + ordered.index(key) if key in ordered else None)
+            after = list(arrays.terms_from(field, key))
+            assert after == list(range(offset + bisect.bisect_left(ordered, key), offset + len(ordered)))

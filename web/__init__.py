@@ -20,14 +20,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``INDEX_DIR`` defaults to ``$RENKEI_INDEX`` or ``var/index``."""
     from search.api import Engine
     from web import api, errors, pages
+    from web.json_provider import OrjsonProvider
 
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config.from_mapping(INDEX_DIR=os.environ.get("RENKEI_INDEX") or DEFAULT_INDEX_DIR)
     if test_config is not None:
         app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
     app.extensions[ENGINE_KEY] = Engine(app.config["INDEX_DIR"])
 
     errors.register(app)
