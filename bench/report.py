@@ -176,7 +176,20 @@ def markdown(res: dict) -> str:
             L.append(
                 f"| {s['size']:,} | renkei LRU cache hit | same query twice | {_f(_get(la, 'cache_hit', 'p50_ms'), 3)} | | | | | |"
             )
+        rf, gf = _get(s, "renkei", "http", "first_pass"), _get(s, "groonga", "first_pass")
+        if rf or gf:
+            L.append(
+                f"| {s['size']:,} | first pass² | each query once, new to its process | "
+                f"| {_f(_get(rf, 'p50_ms'), 2)} | {_f(_get(gf, 'p50_ms'), 2)} "
+                f"| {_ratio(_get(rf, 'p50_ms'), _get(gf, 'p50_ms'), 1)} | | |"
+            )
     L.append("")
+    if any(_get(s, "renkei", "http", "first_pass") for s in sizes):
+        L.append(
+            "² Before any timed run each engine's server answers the whole mix once, in order, from one "
+            "client: once per process that answers requests (renkei's workers, Groonga's one process). "
+            "Its p50 is that of a query new to the process; the timed runs above and below follow it.\n"
+        )
 
     L.append("## HTTP under load (mixed queries, closed loop, keep-alive where the server allows it)\n")
     L.append(

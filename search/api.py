@@ -135,7 +135,7 @@ class Engine:
 
     def warm(self) -> bool:
         """Load what a process's first search would otherwise load while a user waits: the
-        served generation's per-passage values, field lengths and posting-array maps. A
+        served generation's per-passage values, field lengths, posting-array maps and term samples. A
         server worker calls it before it accepts connections; False when there is no index."""
         try:
             view = self._view()
@@ -145,7 +145,9 @@ class Engine:
         for name in view.searcher.schema.scorable_names():
             view.postings.lengths(view.searcher, name)
         for leaf, _ in view.searcher.reader().leaf_readers():
-            segment_arrays(leaf)
+            arrays = segment_arrays(leaf)
+            if arrays is not None:
+                arrays.prepare_lookups()
         # The calling thread serves no request: its searcher would hold this generation open
         # after a rebuild. What was loaded is shared by the process and stays.
         view.searcher.close()

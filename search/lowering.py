@@ -8,7 +8,9 @@ months that passages are dated in, whichever calendar either side used.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from search.analysis import (
     analyze_query_word,
@@ -69,17 +71,29 @@ def _seq(fieldname: str, terms: tuple[str, ...], boost: float) -> wq.Query | Non
     return wq.Phrase(fieldname, list(terms), boost=boost)
 
 
-class _Lowerer:
-    def __init__(self, bigrams: bool) -> None:
-        self.bigrams = bigrams
-        self.words = 0
-        self.out = Lowered(None)
-        self._analyzers = {
+_local = threading.local()
+
+
+def _analyzers() -> dict[str, Any]:
+    """This thread's query analyzers: built once, not for every query (they keep no state
+    between calls, and MeCab's tagger is per thread anyway)."""
+    found = getattr(_local, "analyzers", None)
+    if found is None:
+        found = _local.analyzers = {
             "surface": surface_analyzer(),
             "base": base_analyzer(),
             "reading": reading_analyzer(),
             "bigram": bigram_analyzer(),
         }
+    return found
+
+
+class _Lowerer:
+    def __init__(self, bigrams: bool) -> None:
+        self.bigrams = bigrams
+        self.words = 0
+        self.out = Lowered(None)
+        self._analyzers = _analyzers()
 
     def lower(self, node: Node, negated: bool = False) -> wq.Query | None:
         if isinstance(node, Word | Phrase):

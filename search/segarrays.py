@@ -172,6 +172,13 @@ class SegmentArrays:
                 return lo + i
         return None
 
+    def prepare_lookups(self) -> None:
+        """Build what every field's first lookup would build (a server does it before it
+        accepts connections)."""
+        for found in self.fields.values():
+            for first, last in found["ranges"]:
+                self._block(first, last, b"")
+
     def _block(self, first: int, last: int, btext: bytes) -> tuple[int, int]:
         """The run of at most ``_SAMPLE_EVERY`` terms of ``first:last`` where ``btext`` would
         stand, found by a binary search over every 32nd term held as a list of bytes: a
