@@ -276,40 +276,79 @@ def server_memory(pid: int) -> dict:
     return out
 
 
-def first_pass(base: str, labeled: list[tuple[str, str]], processes: int) -> tuple[dict, list[bytes]]:
-    """Every query of the mix once, in order, to each of the server's ``processes``, before
-    any timed run: the warm-up both engines get alike, timed, since every query is new to the
-    process that answers it. Returns its latencies and the first pass's answers.
+def first_pass(base: str, labeled: list[tuple[str, str]], pid: int | None = None) -> tuple[dict, list[bytes]]:
+    """Every query of the mix once, in order, to each process of the server, before any timed
+    run: the warm-up both engines get alike, timed, since every query is new to the process
+    that answers it. Returns its latencies and the first pass's answers.
 
-    One client (http.client, keep-alive where the server allows it). Each connection stays
-    open while the next is made, so renkei's balanced workers hand each to a process that
-    holds none.
+    One client (http.client, keep-alive where the server allows it). With several worker
+    processes (``pid`` the parent), connections are opened until one lands on a worker that has
+    not had its pass yet (found through /proc); the others are closed unused.
     """
     u = urllib.parse.urlsplit(base)
-    held: list[http.client.HTTPConnection] = []
+    workers = _workers(pid) if pid else []
+    pending = set(workers)
     lat: list[float] = []
     bodies: list[bytes] = []
-    try:
-        for i in range(processes):
+    for _ in range(max(1, len(workers))):
+        for _attempt in range(50):
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-            held.append(conn)
+            conn.connect()
+            if not pending:
+                break
+            time.sleep(0.05)  # accepted by then
+            owner = _holder(conn, u.port, pending)
+            if owner is not None:
+                pending.discard(owner)
+                break
+            conn.close()
+        else:
+            raise RuntimeError(f"no connection reached workers {sorted(pending)}")
+        try:
             for _label, path in labeled:
                 t0 = time.perf_counter()
                 conn.request("GET", path)
                 body = conn.getresponse().read()
                 lat.append(time.perf_counter() - t0)
-                if i == 0:
+                if len(lat) <= len(labeled):
                     bodies.append(body)
-    finally:
-        for conn in held:
+        finally:
             conn.close()
-    return {"processes": processes, **loadgen.summarize(lat)}, bodies
+    return {"processes": max(1, len(workers)), **loadgen.summarize(lat)}, bodies
 
 
-def _server_processes(pid: int) -> int:
-    """Processes answering requests: the workers under a gunicorn arbiter, else the one."""
-    tree = loadgen._Proc(pid)._tree()
-    return max(1, len(tree) - 1)
+def _workers(pid: int) -> list[int]:
+    """The processes under a server's parent process (none for a one-process server)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def _holder(conn: http.client.HTTPConnection, port: int, pids: set[int]) -> int | None:
+    """Which of ``pids`` holds the server end of the connection (Linux /proc)."""
+    client_port = conn.sock.getsockname()[1]
+    inode = None
+    try:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1], fields[2]
+                if int(local.split(":")[1], 16) == port and int(remote.split(":")[1], 16) == client_port:
+                    inode = fields[9]
+    except OSError:
+        return None
+    if inode is None:
+        return None
+    for p in pids:
+        try:
+            for fd in os.listdir(f"/proc/{p}/fd"):
+                if os.readlink(f"/proc/{p}/fd/{fd}") == f"socket:[{inode}]":
+                    return p
+        except OSError:
+            continue
+    return None
 
 
 def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
@@ -321,7 +360,7 @@ def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
         head = open(srv.log_path, encoding="utf-8", errors="replace").read(3000).splitlines()
         out["server_log_head"] = [ln for ln in head if "GET /api" not in ln][:8]
         out["memory_after_start"] = server_memory(srv.pid)
-        out["first_pass"], _ = first_pass(srv.base, labeled, _server_processes(srv.pid))
+        out["first_pass"], _ = first_pass(srv.base, labeled, srv.pid)
         log(f"    first pass (each query new to its process): p50 {out['first_pass']['p50_ms']:.2f} ms "
             f"over {out['first_pass']['processes']} process(es)")
         out.update(http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, RenkeiCheck(), "/api/health"))
@@ -383,7 +422,7 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
         hits: dict[str, list[int]] = collections.defaultdict(list)
         # The warm-up pass renkei gets too (timed), and the hit counts.
         labeled = [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix]
-        out["first_pass"], bodies = first_pass(srv.base, labeled, 1)
+        out["first_pass"], bodies = first_pass(srv.base, labeled)
         log(f"  groonga first pass: p50 {out['first_pass']['p50_ms']:.2f} ms")
         for q, body in zip(mix, bodies, strict=True):
             hits[q["type"]].append(groonga_side.hits_of(body) or 0)

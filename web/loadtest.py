@@ -22,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+from web.serve import SERVERS
+
 QUERIES = ["水道", "観光 連携", "消防", "鉄道", "北九州市", "連携協約", "子育て", "環境", '"消防相互応援"',
            "協約 OR 協定", "連携 -観光", "下関市", "医療", "図書館", "人材育成", "経済", "交流", "防災",
            "産業振興", "圏域", "姉妹都市", "大連", "ごみ処理", "救急", "移住", "農業", "港湾", "教育",
@@ -160,12 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", type=Path, default=Path(os.environ.get("RENKEI_INDEX", "var/index")))
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--duration", type=float, default=10.0)
-    ap.add_argument("--server", action="append", choices=["waitress", "gunicorn"])
+    ap.add_argument("--server", action="append", choices=SERVERS)
     ap.add_argument("--workers", type=int, action="append", help="workers to try (repeatable)")
     ap.add_argument("--rounds", type=int, default=1, help="times to run each configuration")
     args = ap.parse_args(argv)
     for _ in range(args.rounds):  # alternate, so a busy neighbour hurts both alike
-        for server, workers in [(s, w) for s in args.server or ["waitress", "gunicorn"]
+        for server, workers in [(s, w) for s in args.server or SERVERS
                                 for w in args.workers or [None]]:
             result = run_server(server, args.index, workers, args.clients, args.duration)
             print(json.dumps(result), flush=True)

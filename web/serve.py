@@ -1,22 +1,27 @@
 """Running the app under a production WSGI server, with one access-log line per request.
 
-Two servers are supported; ``RENKEI_SERVER`` (or ``server=``) picks one:
+Three servers are supported; ``RENKEI_SERVER`` (or ``server=``) picks one:
 
-* ``waitress`` — one process, ``workers`` threads (default 8). Runs everywhere.
-* ``gunicorn`` — ``workers`` processes (default: one per core) of 4 threads each, so
-  searches run on every core. POSIX only. The processes share one listening socket, and
-  whichever wakes first accepts: a burst of keep-alive connections could all land on one
-  process while the other idles. :class:`BalancedThreadWorker` stops accepting while it holds
-  more connections than the least loaded live worker, so they spread evenly.
+* ``granian`` — ``workers`` processes (default: one per core), each with a Rust HTTP runtime
+  and one Python thread running the app. Connections are parsed, kept alive and answered
+  outside Python, so a request costs the app and little else.
+* ``gunicorn`` — ``workers`` processes (default: one per core) of 4 threads each. POSIX only.
+  The processes share one listening socket, and whichever wakes first accepts: a burst of
+  keep-alive connections could all land on one process while the other idles.
+  :class:`BalancedThreadWorker` stops accepting while it holds more connections than the
+  least loaded live worker, so they spread evenly.
+* ``waitress`` — one process, ``workers`` threads (default 8). Pure Python: runs everywhere.
 
-The default is gunicorn where it can run (measured faster on the seeds index: see
-web/README-web.md), waitress elsewhere. Either way every request checks which index
-generation is served, so a rebuild by ``renkei index`` is picked up without a restart.
+The default is the first of granian, gunicorn, waitress that is installed and runs on this
+platform (granian measured fastest on the benchmark index: see README.md, "Serving"). Every
+request checks which index generation is served, so a rebuild by ``renkei index`` is picked
+up without a restart.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import signal
@@ -28,9 +33,11 @@ from urllib.parse import quote
 
 log = logging.getLogger("renkei.access")
 
-SERVERS = ("waitress", "gunicorn")
+SERVERS = ("granian", "gunicorn", "waitress")
 WAITRESS_THREADS = 8
 GUNICORN_THREADS = 4
+GRANIAN_THREADS = 1  # app threads per process: searches hold the GIL, more only add switching
+_INDEX_ENV = "RENKEI_SERVE_INDEX"  # how granian's worker processes learn the index
 MAX_LOGGED_URI = 300
 _URI_SAFE = "/?=&%+:,;@!$'()*[]~-._"
 
@@ -40,15 +47,13 @@ def default_server() -> str:
     chosen = os.environ.get("RENKEI_SERVER", "").strip().lower()
     if chosen in SERVERS:
         return chosen
-    return "gunicorn" if sys.platform != "win32" and _has_gunicorn() else "waitress"
+    if _installed("granian"):
+        return "granian"
+    return "gunicorn" if sys.platform != "win32" and _installed("gunicorn") else "waitress"
 
 
-def _has_gunicorn() -> bool:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def logged_uri(environ: dict) -> str:
@@ -207,7 +212,9 @@ def serve(host: str, port: int, index_dir: Path | str, workers: int | None = Non
     server = (server or default_server()).lower()
     if server not in SERVERS:
         raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
-    if server == "gunicorn":
+    if server == "granian":
+        _serve_granian(host, port, index_dir, workers or (os.cpu_count() or 1))
+    elif server == "gunicorn":
         _serve_gunicorn(host, port, index_dir, workers or (os.cpu_count() or 1))
     else:
         _serve_waitress(host, port, index_dir, workers or WAITRESS_THREADS)
@@ -262,3 +269,32 @@ def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int)
     logging.getLogger("renkei").info("gunicorn on http://%s with %d processes × %d threads, index %s",
                                      bind, processes, GUNICORN_THREADS, index_dir)
     Application().run()
+
+
+def granian_app() -> Callable:
+    """The app of one granian worker process (granian imports and calls this in each)."""
+    _configure_logging()
+    return make_app(os.environ[_INDEX_ENV])
+
+
+def _serve_granian(host: str, port: int, index_dir: Path | str, processes: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    os.environ[_INDEX_ENV] = str(Path(index_dir).resolve())
+    logging.getLogger("renkei").info("granian on http://%s:%s with %d processes × %d thread, index %s",
+                                     host, port, processes, GRANIAN_THREADS, index_dir)
+    Granian(
+        f"{__name__}:granian_app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=processes,
+        blocking_threads=GRANIAN_THREADS,
+        # An app thread idle this long is replaced, and the new one opens its own searcher:
+        # granian's longest.
+        blocking_threads_idle_timeout=600,
+        respawn_failed_workers=True,
+        log_access=False,  # AccessLog writes renkei's own line
+    ).serve()

@@ -36,9 +36,9 @@ def live_server(seed_index, tmp_path_factory) -> Iterator:
     stop_server(live)
 
 
-@pytest.fixture(scope="session", params=["gunicorn", "waitress"])
+@pytest.fixture(scope="session", params=["granian", "gunicorn", "waitress"])
 def each_server(request, seed_index, tmp_path_factory) -> Iterator:
-    """The seeds index served by each of the two servers in turn."""
+    """The seeds index served by each of the three servers in turn."""
     live = start_server(seed_index, tmp_path_factory.mktemp("serve") / "server.log", server=request.param)
     yield live
     stop_server(live)

@@ -53,9 +53,13 @@ def test_default_server_is_overridable(monkeypatch):
     assert default_server() == "waitress"
     monkeypatch.setenv("RENKEI_SERVER", "gunicorn")
     assert default_server() == "gunicorn"
+    monkeypatch.setenv("RENKEI_SERVER", "granian")
+    assert default_server() == "granian"
+    monkeypatch.delenv("RENKEI_SERVER")
+    assert default_server() == "granian"  # installed with renkei: measured fastest
 
 
-@pytest.mark.parametrize("server", ["waitress", "gunicorn"])
+@pytest.mark.parametrize("server", ["granian", "waitress", "gunicorn"])
 def test_each_server_serves_and_logs(server, seed_index, tmp_path):
     live = start_server(seed_index, tmp_path / "server.log", server=server, workers=2)
     try:
@@ -138,7 +142,7 @@ def test_gunicorn_workers_share_keep_alive_connections(seed_index, tmp_path):
         stop_server(live)
 
 
-@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+@pytest.mark.parametrize("server", ["granian", "gunicorn", "waitress"])
 def test_rebuild_while_serving_is_picked_up(server, seeds_dir, tmp_path):
     """A rebuild switches the served index under a running server; requests never fail."""
     from indexer.build import build
