@@ -217,11 +217,15 @@ def _run(
     w0 = t_measure
     measuring = False
 
-    def start(c: _Client) -> None:
+    def start(c: _Client, again: bool = False) -> None:
+        """Send ``c`` the next request of the mix (one cursor for every client, so a request
+        comes back only after all the others, however unevenly the clients are served), or,
+        ``again``, the one it has not been answered yet."""
         nonlocal reconnects
+        if not again:
+            c.next = sent[0]
+            sent[0] += 1
         label, req = reqs[c.next % len(reqs)]
-        c.next += clients
-        sent[0] += 1
         c.label = label
         c.buf = b""
         c.head_end = -1
@@ -241,8 +245,7 @@ def _run(
             except OSError:
                 drop(c)
                 reconnects += 1
-                c.next -= clients
-                start(c)
+                start(c, again=True)
                 return
             sel.register(c.sock, selectors.EVENT_READ, (c, req))
 
@@ -292,8 +295,7 @@ def _run(
                     reconnects += 1
                     errors += 1 if measuring else 0
                     time.sleep(0.01)
-                    c.next -= clients
-                    start(c)
+                    start(c, again=True)
                     continue
                 s.send(req)
                 sel.modify(s, selectors.EVENT_READ, key.data)
@@ -328,8 +330,7 @@ def _run(
                 elif not c.buf and not c.fresh:  # an idle keep-alive connection the server dropped
                     drop(c)
                     reconnects += 1
-                    c.next -= clients
-                    start(c)
+                    start(c, again=True)
                     continue
                 else:
                     drop(c)
@@ -394,7 +395,8 @@ def run(
     min_requests: int = 0,
     max_duration: float | None = None,
 ) -> Result:
-    """``paths``: list of (label, path-with-query) tuples, sent round-robin.
+    """``paths``: list of (label, path-with-query) tuples, sent round-robin from one cursor
+    shared by the clients (a path comes back only after every other has been sent).
 
     The measured window lasts ``duration`` seconds, longer (up to ``max_duration``) while fewer
     than ``min_requests`` answers were measured, so slow servers still give usable percentiles.
