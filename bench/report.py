@@ -134,9 +134,11 @@ def markdown(res: dict) -> str:
                     )
     L.append("")
 
-    if any(_get(s, "renkei", "build", "reused") for s in sizes):
-        L.append("¹ Build figures measured by an earlier run of the same command (same renkei build code); this run "
-                 "reused that index (`--reuse`) for its queries.\n")
+    reused = [s for s in sizes if _get(s, "renkei", "build", "reused")]
+    if reused:
+        at = sorted({_get(s, "renkei", "build", "renkei_commit") or "an earlier commit" for s in reused})
+        L.append(f"¹ Build figures measured by an earlier run of the same command, with renkei at {', '.join(at)}; "
+                 "this run reused that index (`--reuse`, same index format) for its queries.\n")
     L.append("## Queries, one at a time (p50 ms per query type)\n")
     L.append(
         "renkei through the library (`Engine.search`, in process) and over HTTP with one client; Groonga over "

@@ -639,6 +639,7 @@ def bench_size(n: int, args) -> dict:
             b = renkei_side.build(
                 os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"), procs=args.renkei_procs
             )
+            b["renkei_commit"] = machine().get("renkei_commit")
             json.dump(b, open(saved, "w"), indent=1)
         b["index_bytes"] = du(idx)
         b["passages"] = b.get("passages") or n_pass
