@@ -46,7 +46,7 @@ class Result:
     server_cpu_pct_by_process: list = field(default_factory=list)  # busiest first
     system_cpu_pct: float | None = None  # the whole machine, 100 % per core
     reconnects: int = 0
-    sent: int = 0  # every request started, warm-up included (to continue a round-robin elsewhere)
+    sent: int = 0  # requests taken from the mix, warm-up included, resends not (to continue the cursor)
     status: dict = field(default_factory=dict)
     by_label: dict = field(default_factory=dict)
 

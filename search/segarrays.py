@@ -128,7 +128,8 @@ class SegmentArrays:
         # A query asks for the same terms several times (statistics, postings, highlights),
         # and users repeat queries: a binary search costs ~20 slices of the term bytes.
         self._looked_up: dict[tuple[str, bytes], int | None] = {}
-        self._samples: dict[int, list[bytes]] = {}  # by the first term of a field's range
+        # By (first, last) of a field's range: an empty field's range starts where the next begins.
+        self._samples: dict[tuple[int, int], list[bytes]] = {}
 
     def values_kind(self, fieldname: str) -> str | None:
         """What the field's values decode to, or None when the segment has no such field."""
@@ -183,7 +184,9 @@ class SegmentArrays:
         """The run of at most ``_SAMPLE_EVERY`` terms of ``first:last`` where ``btext`` would
         stand, found by a binary search over every 32nd term held as a list of bytes: a
         cold lookup then slices the term bytes 5 times instead of 20."""
-        samples = self._samples.get(first)
+        if first >= last:
+            return first, first
+        samples = self._samples.get((first, last))
         if samples is None:
             starts = self.arrays["term_starts"]
             picked = np.arange(first, last, _SAMPLE_EVERY)
@@ -192,7 +195,7 @@ class SegmentArrays:
                 bytes(data[a:b])
                 for a, b in zip(starts[picked].tolist(), starts[picked + 1].tolist(), strict=True)
             ]
-            self._samples[first] = samples
+            self._samples[first, last] = samples
         j = max(bisect_right(samples, btext) - 1, 0)
         lo = first + j * _SAMPLE_EVERY
         return lo, min(lo + _SAMPLE_EVERY, last)

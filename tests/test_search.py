@@ -405,3 +405,35 @@ def test_a_term_read_for_some_passages_is_still_marked_in_the_others(engine):
     for d in docs:
         for s, e in alone[d]:
             assert any(bs <= s and e <= be for bs, be in both[d]), (d, (s, e))
+
+
+def test_a_segment_with_empty_fields_finds_every_word_after_warm_up(tmp_path):
+    """A file without headings or dates leaves whole fields (section, dated_year, ...) without
+    terms in its segment; their empty ranges start where the next field's does. Every word
+    must still be found, with the lookup samples built at warm-up as in a server."""
+    from indexer.build import build
+    from search.api import Engine
+    from search.backend import segment_arrays
+
+    words = ["図書館", "子育て", "鉄道", "水道", "消防", "観光", "港湾", "農業", "教育", "医療", "防災",
+             "環境", "交通", "福祉", "文化", "産業", "人材", "移住", "道路", "河川", "公園", "病院",
+             "学校", "空港", "市場", "漁業", "林業", "商店", "温泉", "祭り", "博物館", "美術館",
+             "動物園", "水族館", "競技場", "体育館", "図鑑", "辞典", "新聞", "放送"]
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "list.txt").write_text(
+        "取組一覧\n\n" + "\n\n".join(f"{w}に関する事業を共同で行う。" for w in words) + "\n", encoding="utf-8"
+    )
+    build(seeds, tmp_path / "index")
+    engine = Engine(tmp_path / "index")
+    assert engine.warm()
+    missing = [w for w in words if engine.search(w)["total"] == 0]
+    assert not missing
+    searcher = engine._view().searcher
+    for leaf, _ in searcher.reader().leaf_readers():
+        arrays = segment_arrays(leaf)
+        assert any(first == last for f in arrays.fields.values() for first, last in f["ranges"])
+        for name, field in arrays.fields.items():
+            for first, last in field["ranges"]:
+                found = [arrays.term(name, arrays.term_bytes(t)) for t in range(first, last)]
+                assert found == list(range(first, last)), name

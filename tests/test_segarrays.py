@@ -119,16 +119,22 @@ def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
     probes=st.lists(st.text("あいう亜abc", max_size=5), max_size=20),
 )
 def test_term_lookups_find_every_term_and_no_other(words, probes):
-    # Lookups start from every 32nd term: fields longer than that exercise the blocks.
-    buffers = [postingbuffer.FieldBuffer(name, "") for name in ("a", "b")]
+    # Lookups start from every 32nd term: fields longer than that exercise the blocks. An
+    # empty field's range starts where the next field's does (read in both orders).
+    buffers = [postingbuffer.FieldBuffer(name, "") for name in ("a", "b", "c")]
     for doc, word in enumerate(sorted(words)):
-        for buffer in buffers:
+        for buffer in (buffers[0], buffers[2]):
             buffer.add_postings(doc, [(word.encode(), 1.0)])
     out = io.BytesIO()
     segarrays.write_sorted(out, [buffer.sort() for buffer in buffers])
     arrays = segarrays.SegmentArrays(out.getvalue())
+    if probes:
+        arrays.term("b", probes[0].encode())  # the empty field first, sometimes
+    else:
+        arrays.prepare_lookups()
     ordered = sorted(w.encode() for w in words)
-    for field, offset in (("a", 0), ("b", len(ordered))):
+    assert all(arrays.term("b", w) is None for w in ordered[:3]) and not list(arrays.terms_from("b", b"a"))
+    for field, offset in (("a", 0), ("c", len(ordered))):
         for i, term in enumerate(ordered):
             assert arrays.term(field, term) == offset + i
         for probe in probes:

@@ -272,9 +272,13 @@ def _serve_gunicorn(host: str, port: int, index_dir: Path | str, processes: int)
 
 
 def granian_app() -> Callable:
-    """The app of one granian worker process (granian imports and calls this in each)."""
+    """The app of one granian worker process (granian imports and calls this in each): the
+    index ``serve`` was given, else ``$RENKEI_INDEX``, else var/index."""
     _configure_logging()
-    return make_app(os.environ[_INDEX_ENV])
+    from web import DEFAULT_INDEX_DIR
+
+    index = os.environ.get(_INDEX_ENV) or os.environ.get("RENKEI_INDEX") or DEFAULT_INDEX_DIR
+    return make_app(index)
 
 
 def _serve_granian(host: str, port: int, index_dir: Path | str, processes: int) -> None:
