@@ -153,25 +153,24 @@ class SegmentArrays:
         if found is None:
             return
         for first, last in found["ranges"]:
-            lo = self._block(first, last, start)[0] if start else first
-            at = (
-                bisect_left(_Terms(self._term_bytes, self.arrays["term_starts"], lo, last), start)
-                if start
-                else 0
-            )
-            yield from range(lo + at, last)
+            yield from range(self._first_not_below(first, last, start), last)
 
     def _search(self, fieldname: str, btext: bytes) -> int | None:
         found = self.fields.get(fieldname)
         if found is None:
             return None
         for first, last in found["ranges"]:
-            lo, hi = self._block(first, last, btext)
-            terms = _Terms(self._term_bytes, self.arrays["term_starts"], lo, hi)
-            i = bisect_left(terms, btext)
-            if i < len(terms) and terms[i] == btext:
-                return lo + i
+            i = self._first_not_below(first, last, btext)
+            if i < last and self.term_bytes(i) == btext:
+                return i
         return None
+
+    def _first_not_below(self, first: int, last: int, btext: bytes) -> int:
+        """The number of the first term of ``first:last`` not below ``btext`` (``last`` if none):
+        a binary search over every 32nd term held as a list of bytes, then within that run of
+        32, so a cold lookup slices the term bytes 5 times instead of 20."""
+        lo, hi = self._block(first, last, btext)
+        return lo + bisect_left(_Terms(self._term_bytes, self.arrays["term_starts"], lo, hi), btext)
 
     def prepare_lookups(self) -> None:
         """Build what every field's first lookup would build (a server does it before it
@@ -182,8 +181,7 @@ class SegmentArrays:
 
     def _block(self, first: int, last: int, btext: bytes) -> tuple[int, int]:
         """The run of at most ``_SAMPLE_EVERY`` terms of ``first:last`` where ``btext`` would
-        stand, found by a binary search over every 32nd term held as a list of bytes: a
-        cold lookup then slices the term bytes 5 times instead of 20."""
+        stand: every term past it is above ``btext``."""
         if first >= last:
             return first, first
         samples = self._samples.get((first, last))
