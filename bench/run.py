@@ -79,6 +79,13 @@ def jsonl_bytes(path: str) -> tuple[int, int]:
     return n, b
 
 
+def renkei_commit() -> str:
+    """The short commit renkei's checkout is at."""
+    return subprocess.run(
+        ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "cores": os.cpu_count(), "platform": platform.platform()}
     try:
@@ -111,9 +118,7 @@ def machine() -> dict:
             0
         ][:60]
     try:
-        info["renkei_commit"] = subprocess.run(
-            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
+        info["renkei_commit"] = renkei_commit()
         dirty = subprocess.run(
             ["git", "-C", REPO, "status", "--porcelain", "--", "search", "indexer", "renkei", "web"],
             capture_output=True,
@@ -642,7 +647,7 @@ def bench_size(n: int, args) -> dict:
             b = renkei_side.build(
                 os.path.join(cdir, "seeds"), idx, os.path.join(work, f"build-{n}.log"), procs=args.renkei_procs
             )
-            b["renkei_commit"] = machine().get("renkei_commit")
+            b["renkei_commit"] = renkei_commit()
             json.dump(b, open(saved, "w"), indent=1)
         b["index_bytes"] = du(idx)
         b["passages"] = b.get("passages") or n_pass

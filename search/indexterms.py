@@ -20,11 +20,7 @@ from search.normalize import expand_iteration_mark, fold_long_vowel
 from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, morphemes, normalized
 
-__all__ = [
-    "Tokens",
-    "document_tokens",
-    "field_tokens",
-]
+__all__ = ["Tokens", "document_tokens", "field_tokens"]
 
 #: (terms, positions, first characters, end characters), parallel lists.
 Tokens = tuple[list[str], list[int], list[int], list[int]]
@@ -165,7 +161,7 @@ def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
     return _morph_tokens(value, kind, max_parts)
 
 
-def document_tokens(values: dict) -> dict[str, tuple]:
+def document_tokens(values: dict) -> dict[str, Tokens]:
     """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``)."""
     return {
         name: field_tokens(values[name], recipe)
