@@ -18,9 +18,10 @@ from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
 from search.backend import ArraySegmentWriter
 from search.backend import index as whoosh_index
+from search.batchterms import TextBatch
 from search.errors import DocumentError
-from search.indexterms import document_tokens
-from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
+from search.indexterms import field_tokens
+from search.schema import INDEX_RECIPES, SCHEMA_VERSION, build_schema, facet_bytes
 
 
 @dataclass
@@ -43,8 +44,11 @@ class BuildReport:
 Progress = Callable[[str, int, int], None]
 
 
-def parse_file(source: SourceFile | Path, catalog: CatalogEntry | None = None, *, enrich: bool = True):
-    """Read and split one file; raises :class:`DocumentError` naming the file on failure."""
+def parse_file(
+    source: SourceFile | Path, catalog: CatalogEntry | None = None, *, enrich: bool = True, analyze=None
+):
+    """Read and split one file; raises :class:`DocumentError` naming the file on failure
+    (``analyze``: see ``indexer.metadata.enrich``)."""
     if isinstance(source, Path):
         source = SourceFile(source, source.stem)
     text = read(source)
@@ -56,6 +60,7 @@ def parse_file(source: SourceFile | Path, catalog: CatalogEntry | None = None, *
             csv_format=source.path.suffix.lower() == ".csv",
             catalog=catalog,
             enrich=enrich,
+            analyze=analyze,
         )
     except DocumentError:
         raise
@@ -64,13 +69,17 @@ def parse_file(source: SourceFile | Path, catalog: CatalogEntry | None = None, *
 
 
 def parse_each(
-    seeds: Path, jobs: Iterable[tuple[int, SourceFile, CatalogEntry | None]], strict: bool, send
+    seeds: Path,
+    jobs: Iterable[tuple[int, SourceFile, CatalogEntry | None]],
+    strict: bool,
+    send,
+    analyze=None,
 ) -> Iterator[tuple[int, Document, list[Passage]]]:
     """Parse files in turn, yielding each one's passages; a bad file is reported and skipped
     (``("skipped", path, reason)`` to ``send``), or raised when ``strict``."""
     for file_no, source, entry in jobs:
         try:
-            document, passages = parse_file(source, entry)
+            document, passages = parse_file(source, entry, analyze=analyze)
         except DocumentError as exc:
             if strict:
                 raise
@@ -194,11 +203,20 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for file_no, _, passages in parse_each(seeds, jobs, strict, send):
-            for passage in passages:
-                # Document order across files and workers: the file's number, then the ordinal.
-                values = index_document(passage, (file_no << 24) | passage.ordinal)
-                writer.add_document(values, document_tokens(values))
+        analysis = _FileAnalysis()
+        for file_no, _, passages in parse_each(seeds, jobs, strict, send, analysis):
+            # Document order across files and workers: the file's number, then the ordinal.
+            values = [index_document(p, (file_no << 24) | p.ordinal) for p in passages]
+            numbered = analysis.batch.numbered(values, analysis.index)
+            tokens = [
+                {
+                    name: field_tokens(v[name], recipe)
+                    for name, recipe in INDEX_RECIPES.items()
+                    if name not in numbered
+                }
+                for v in values
+            ]
+            writer.add_documents(values, tokens, numbered)
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
                 writer = ArraySegmentWriter(ix)
@@ -214,6 +232,21 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
         if collecting:
             gc.enable()
     return segments
+
+
+class _FileAnalysis:
+    """The MeCab analysis of the passages of the file being indexed, made once for its
+    metadata (``indexer.metadata.enrich``) and its index terms."""
+
+    def __init__(self) -> None:
+        self.batch = TextBatch([])
+        self.index: dict[str, int] = {}
+
+    def __call__(self, passages: list[Passage]) -> Callable[[str], list[str]]:
+        texts = {text: None for p in passages for text in (p.title, p.text, p.section)}
+        self.batch = TextBatch(list(texts))
+        self.index = {text: i for i, text in enumerate(texts)}
+        return lambda text: self.batch.municipalities(self.index[text])
 
 
 def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:

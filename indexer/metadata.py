@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from indexer.passage import Document, Passage
+from search import places
 from search.dates import DateMention, extract_dates
-from search.places import municipalities
 
 
 def date_record(mention: DateMention) -> dict:
@@ -19,8 +21,18 @@ def date_record(mention: DateMention) -> dict:
     }
 
 
-def enrich(document: Document, passages: list[Passage], *, date_lines: list[str]) -> None:
-    """Fill in each passage's dates and municipalities, and the document's date."""
+#: Given a document's passages, a function that names the municipalities in a text.
+Analyze = Callable[[list[Passage]], Callable[[str], list[str]]]
+
+
+def enrich(
+    document: Document, passages: list[Passage], *, date_lines: list[str], analyze: Analyze | None = None
+) -> None:
+    """Fill in each passage's dates and municipalities, and the document's date.
+
+    ``analyze`` lets a rebuild analyze all the passages at once (``search.batchterms``).
+    """
+    municipalities = analyze(passages) if analyze else places.municipalities
     for passage in passages:
         passage.dates = [date_record(m) for m in extract_dates(passage.text)]
         # Title and text apart (no name spans the two): the text's morphemes are then the

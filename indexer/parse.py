@@ -304,8 +304,10 @@ def parse_text(
     csv_format: bool = False,
     catalog: CatalogEntry | None = None,
     enrich: bool = True,
+    analyze=None,
 ) -> tuple[Document, list[Passage]]:
-    """Split a decoded document into passages with their metadata."""
+    """Split a decoded document into passages with their metadata (``analyze``: see
+    ``indexer.metadata.enrich``)."""
     parser = _Parser(lines_of(text, csv_format=csv_format))
     parser.run()
     document = Document(id=doc_id, title=parser.title(), source=source)
@@ -351,7 +353,7 @@ def parse_text(
     if enrich:
         from indexer.metadata import enrich as add_metadata
 
-        add_metadata(document, passages, date_lines=parser.date_lines)
+        add_metadata(document, passages, date_lines=parser.date_lines, analyze=analyze)
     return document, passages
 
 

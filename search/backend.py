@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 import numpy as np
 from whoosh import columns, fields, index, query
-from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis import Filter, IDTokenizer, Token, Tokenizer
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.filedb import structfile
 from whoosh.matching import ListMatcher
@@ -268,6 +268,7 @@ class ArraySegmentWriter:
         self.segment = codec.new_segment(self.storage, ix.indexname)
         self.perdoc = codec.per_document_writer(self.storage, self.segment)
         self.docnum = 0
+        self._index_cache: dict[tuple[str, object], tuple[list, int]] = {}
         self.buffers: dict[str, postingbuffer.FieldBuffer] = {}
         for name in sorted(self.schema.names()):
             field = self.schema[name]
@@ -282,9 +283,23 @@ class ArraySegmentWriter:
         """Tokens and postings held so far."""
         return sum(len(b) for b in self.buffers.values())
 
-    def add_document(self, values: dict, tokens: dict) -> None:
+    def add_documents(self, values: list[dict], tokens: list[dict], numbered: dict) -> None:
+        """Documents in turn, as :meth:`add_document`; ``numbered``: field name -> (vocab,
+        counts, terms, positions, starts, ends), the tokens of every one of these documents
+        as arrays of ``search.vocab.Vocab`` numbers, ``counts`` tokens per document."""
+        first = self.docnum
+        lengths: dict[str, list[int]] = {}
+        for name, (vocab, counts, terms, positions, starts, ends) in numbered.items():
+            docs = np.repeat(np.arange(first, first + len(values), dtype=np.int32), counts)
+            self.buffers[name].add_numbered(vocab, docs, terms, positions, starts, ends)
+            lengths[name] = counts.tolist()
+        for i, (doc_values, doc_tokens) in enumerate(zip(values, tokens, strict=True)):
+            self.add_document(doc_values, doc_tokens, {name: c[i] for name, c in lengths.items()})
+
+    def add_document(self, values: dict, tokens: dict, lengths: dict | None = None) -> None:
         """``values`` as for Whoosh's ``add_document``; ``tokens``: field name -> (terms,
-        positions, starts, ends) of the fields analyzed by the caller."""
+        positions, starts, ends) of the fields analyzed by the caller; ``lengths``: field
+        name -> token count of fields whose tokens were added already."""
         docnum = self.docnum
         perdoc = self.perdoc
         perdoc.start_doc(docnum)
@@ -296,17 +311,16 @@ class ArraySegmentWriter:
             length = 0
             if field.indexed:
                 buf = self.buffers[name]
-                if name in tokens:
+                if lengths and name in lengths:
+                    length = lengths[name]
+                elif name in tokens:
                     terms, positions, starts, ends = tokens[name]
                     if buf.values != "characters":
                         starts = ends = [-1] * len(terms)
                     buf.add_tokens(docnum, terms, positions, starts, ends)
                     length = len(terms)
                 else:
-                    postings = []
-                    for tbytes, freq, weight, _ in field.index(value):
-                        postings.append((tbytes, weight))
-                        length += freq
+                    postings, length = self._indexed(name, field, value)
                     buf.add_postings(docnum, postings)
                 if not field.scorable:
                     length = 0
@@ -315,6 +329,28 @@ class ArraySegmentWriter:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
         self.docnum += 1
+
+    def _indexed(self, name: str, field, value) -> tuple[list[tuple[bytes, float]], int]:
+        """(postings, length) of a field Whoosh indexes; ids, kinds, years and places repeat
+        from passage to passage, so each value is analyzed once per segment."""
+        key = (name, value) if isinstance(value, str) else None
+        found = self._index_cache.get(key) if key else None
+        if found is None and key and type(field.analyzer) is IDTokenizer:
+            # The value is its one term (as Whoosh's ID field makes it, without the
+            # analyzer's generator): passage ids are all different, so none repeats.
+            return [(value.encode("utf-8"), field.format.field_boost)], 1
+        if found is None:
+            postings = []
+            length = 0
+            for tbytes, freq, weight, _ in field.index(value):
+                postings.append((tbytes, weight))
+                length += freq
+            found = (postings, length)
+            if key:
+                if len(self._index_cache) >= 100_000:
+                    self._index_cache.clear()
+                self._index_cache[key] = found
+        return found
 
     def finish(self, compound: bool = True):
         """Write the arrays, close the segment and return it (for the TOC)."""

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from search.tokenizer import Morph, morphemes
 
-__all__ = ["municipalities"]
+__all__ = ["is_name", "municipalities", "names_in"]
 
 _SUFFIXES = frozenset("県市町村区")
 _WITH_SUFFIX = frozenset(("東京都", "北海道", "京都府", "大阪府"))
 _NAME_KINDS = frozenset(("地名", "人名"))
 
 
-def _is_name(m: Morph) -> bool:
+def is_name(m: Morph) -> bool:
+    """Whether ``m`` is a proper noun that may begin a municipality's name."""
     return m.pos[1] == "固有名詞" and m.pos[2] in _NAME_KINDS
 
 
@@ -32,10 +33,14 @@ def municipalities(text: str) -> list[str]:
     >>> municipalities("山口市亀山町2番1号、北海道と東京都、本市及び各市町")
     ['山口市', '北海道', '東京都']
     """
-    ms = morphemes(text)
+    return names_in(morphemes(text))
+
+
+def names_in(ms: list[Morph]) -> list[str]:
+    """Municipality names in a text's morphemes (see :func:`municipalities`)."""
     found: dict[str, None] = {}
     for i, m in enumerate(ms):
-        if not _is_name(m):
+        if not is_name(m):
             continue
         if m.surface_norm in _WITH_SUFFIX:
             found.setdefault(m.surface_norm, None)

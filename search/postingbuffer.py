@@ -64,6 +64,7 @@ class FieldBuffer:
         self._pending_count = 0
         self._chunks: list[list[np.ndarray]] = [[], [], [], [], []]  # terms, docs, positions, starts, ends
         self._count = 0
+        self.vocab = None  # set when tokens arrive as numbers of a search.vocab.Vocab
 
     def __len__(self) -> int:
         return self._count
@@ -84,6 +85,20 @@ class FieldBuffer:
         if self._pending_count >= BATCH:
             self._move()
 
+    def add_numbered(self, vocab, docs: np.ndarray, terms: np.ndarray, positions, starts, ends) -> None:
+        """Many documents' tokens at once, as numbers of ``vocab``, documents ascending.
+
+        A buffer takes its tokens either this way or as strings, not both.
+        """
+        if self.ids or (self.vocab is not None and self.vocab is not vocab) or not self.values:
+            raise ValueError(f"field {self.name}: tokens of another kind were added before")
+        self.vocab = vocab
+        self._count += len(terms)
+        if self.values != "characters":
+            starts = ends = np.full(len(terms), -1, dtype=np.int32)
+        for chunks, values in zip(self._chunks, (terms, docs, positions, starts, ends), strict=True):
+            chunks.append(np.asarray(values, dtype=np.int32))
+
     def add_postings(self, doc: int, postings: list[tuple[bytes, float]]) -> None:
         """One document's (term bytes, weight) postings in a field without positions."""
         if not postings:
@@ -102,6 +117,8 @@ class FieldBuffer:
         terms, doc_counts, third, starts, ends = self._pending
         if not terms:
             return
+        if self.vocab is not None:
+            raise ValueError(f"field {self.name}: tokens of another kind were added before")
         ids = self.ids
         new = set(terms).difference(ids)
         if new:  # numbered in any order: the terms are sorted when the segment is written
@@ -131,6 +148,20 @@ class FieldBuffer:
 
     def _ranks(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
         """The field's terms in byte order, and each token's term as its index there."""
+        if self.vocab is not None:
+            # Term numbers are dense: a presence mask finds the used ones without a sort.
+            present = np.zeros(len(self.vocab), dtype=bool)
+            present[terms] = True
+            used = np.flatnonzero(present)
+            lookup = np.zeros(len(present), dtype=np.int32)
+            lookup[used] = np.arange(len(used), dtype=np.int32)
+            local = lookup[terms]
+            strings = self.vocab.strings
+            encoded = [strings[i].encode("utf-8") for i in used.tolist()]
+            order = sorted(range(len(encoded)), key=encoded.__getitem__)
+            rank = np.empty(len(order), dtype=np.int32)
+            rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
+            return [encoded[i] for i in order], rank[local]
         encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in self.ids]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int32)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from indexer.build import collect, index_document
 from search import backend, segarrays
 from search.backend import ArraySegmentWriter
-from search.indexterms import document_tokens, field_tokens
+from search.batchterms import TextBatch
+from search.indexterms import field_tokens
 from search.schema import INDEX_RECIPES, build_schema
 
 SCHEMA = build_schema()
@@ -84,9 +85,14 @@ def _whoosh_segment(ix, values: list[dict]):
 
 
 def _array_segment(ix, values: list[dict]):
+    """As a rebuild writes them: batches of documents analyzed together (search.batchterms)."""
     writer = ArraySegmentWriter(ix)
-    for v in values:
-        writer.add_document(v, document_tokens(v))
+    for first in range(0, len(values), 17):
+        batch_values = values[first : first + 17]
+        texts = list({v[name]: None for v in batch_values for name in ("title", "text", "section")})
+        numbered = TextBatch(texts).numbered(batch_values, {t: i for i, t in enumerate(texts)})
+        assert set(numbered) == set(INDEX_RECIPES)
+        writer.add_documents(batch_values, [{} for _ in batch_values], numbered)
     return writer.finish()
 
 

@@ -1,0 +1,293 @@
+"""A rebuild's MeCab fields for many texts at once, as numpy arrays of term numbers.
+
+``search.indexterms`` gives one text's tokens as lists of strings, a few microseconds of
+Python per morpheme. A rebuild analyzes a whole file's passages here instead:
+
+* every distinct MeCab output line is looked up once per process (``_LineTable``), and
+  what the analyzers make of it (stop or kept, compound part, the term numbers of its
+  surface, base form and reading, its length) becomes a row of numpy columns;
+* a batch's lines are numbered in one ``map`` over a dict, and from then on offsets,
+  stop filtering, positions and compound terms are whole-array operations;
+* a compound's term is numbered from the numbers of its parts (a dict keyed by the pair),
+  so its string is built only the first time the pair is seen.
+
+The rules are those of ``search.indexterms`` (which follows the analyzers);
+``tests/test_batchterms.py`` checks every field of every text against it. A text whose MeCab
+output does not add up to the text (never seen) goes through ``indexterms`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _raw_reading
+from search.bigramarrays import bigram_arrays
+from search.indexterms import _base_forms, _form, _readings, _surface_forms, field_tokens
+from search.normalize import normalize
+from search.places import is_name, municipalities, names_in
+from search.schema import INDEX_RECIPES
+from search.tokenizer import _CONTROL, _SURROGATE, Morph, _line_info, _tagger
+from search.vocab import Vocab
+
+__all__ = ["RECIPES", "TextBatch", "VOCABS"]
+
+#: One vocabulary per kind of term; fields of the same kind share it.
+VOCABS: dict[str, Vocab] = {"surface": Vocab(), "base": Vocab(), "reading": Vocab(), "bigram": Vocab()}
+_RAW = Vocab()  # unfolded readings and their concatenations (a compound's reading folds whole)
+RECIPES = (("surface", 3), ("base", 3), ("reading", 4), ("surface", 1), ("base", 1))
+
+
+class _LineTable:
+    """Every MeCab output line (with the spaces before it) this process has seen, numbered."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.size = 0
+        capacity = 1024
+        self.lead = np.zeros(capacity, np.int32)  # spaces MeCab skipped before the morpheme
+        self.full = np.zeros(capacity, np.int32)  # lead + surface length
+        self.kept = np.zeros(capacity, bool)
+        self.joinable = np.zeros(capacity, bool)
+        self.candidate = np.zeros(capacity, bool)  # may start a municipality name
+        self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base", "reading")}
+        self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
+        self.morphs: list[Morph] = []  # offsets 0; for the rare per-morpheme look
+
+    def add(self, lines: set[str]) -> None:
+        for line in lines:
+            if self.size == len(self.lead):
+                self._grow()
+            stripped = line.lstrip(" ")
+            surface, base, reading, pos = _line_info(stripped)
+            m = Morph(surface, surface, base, reading, pos, 0, len(surface))
+            i = self.size
+            self.lead[i] = len(line) - len(stripped)
+            self.full[i] = self.lead[i] + len(surface)
+            self.kept[i] = not _is_stop(m, STOP_TAGS, STOP_BASES)
+            self.joinable[i] = _compound_part(m)
+            self.candidate[i] = is_name(m)
+            self.terms["surface"][i] = VOCABS["surface"].id(_form(_surface_forms, surface, True))
+            self.terms["base"][i] = VOCABS["base"].id(_form(_base_forms, base, True))
+            raw = _raw_reading(m)
+            self.raw[i] = _RAW.id(raw)
+            self.terms["reading"][i] = VOCABS["reading"].id(_form(_readings, raw, False))
+            self.morphs.append(m)
+            self.ids[line] = i
+            self.size += 1
+
+    def _grow(self) -> None:
+        for name in ("lead", "full", "kept", "joinable", "candidate", "raw"):
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate((old, np.zeros_like(old))))
+        self.terms = {k: np.concatenate((v, np.zeros_like(v))) for k, v in self.terms.items()}
+
+
+_LINES = _LineTable()
+# Compound terms by (left term, right part) numbers, per vocabulary; readings chain in _RAW.
+_PAIRS: dict[str, dict[int, int]] = {"surface": {}, "base": {}, "reading": {}}
+_RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
+
+
+@dataclass
+class FieldArrays:
+    """One recipe's tokens of every text of a batch, text after text."""
+
+    terms: np.ndarray
+    positions: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    first: np.ndarray  # per text: index of its first token
+    count: np.ndarray  # per text: how many tokens it gave
+
+    def gather(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(counts, terms, positions, starts, ends) of the texts numbered ``texts``, in turn."""
+        counts = self.count[texts]
+        total = int(counts.sum())
+        before = np.cumsum(counts) - counts
+        index = np.repeat(self.first[texts] - before, counts) + np.arange(total)
+        return counts, self.terms[index], self.positions[index], self.starts[index], self.ends[index]
+
+
+def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Numbers of the compounds ``left`` + ``right`` (a term and the next part's term)."""
+    pairs = _PAIRS[kind]
+    keys = ((left.astype(np.int64) << 32) | right.astype(np.int64)).tolist()
+    new = set(keys).difference(pairs)
+    if new:
+        vocab = _RAW if kind == "reading" else VOCABS[kind]
+        strings = vocab.strings
+        for key in new:
+            pairs[key] = vocab.id(strings[key >> 32] + strings[key & 0xFFFFFFFF])
+    return np.fromiter(map(pairs.__getitem__, keys), np.int32, count=len(keys))
+
+
+def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:
+    """Reading term numbers of _RAW numbers: each folds as a whole."""
+    global _RAW_TERM
+    if len(_RAW_TERM) < len(_RAW):
+        vocab = VOCABS["reading"]
+        new = [vocab.id(_form(_readings, s, False)) for s in _RAW.strings[len(_RAW_TERM) :]]
+        _RAW_TERM = np.concatenate((_RAW_TERM, np.array(new, dtype=np.int32)))
+    return _RAW_TERM[raw_ids]
+
+
+class TextBatch:
+    """The MeCab analysis of distinct texts, numbered in order of ``texts``."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.norms = [normalize(t) for t in texts]
+        self._fields: dict[tuple[str, int], FieldArrays] = {}
+        tagger = _tagger()
+        lines: list[str] = []
+        counts = np.zeros(len(texts), np.int64)
+        lengths = np.zeros(len(texts), np.int64)
+        for i, norm in enumerate(self.norms):
+            text = _CONTROL.sub(" ", norm.text)
+            if _SURROGATE.search(text):  # unencodable in UTF-8; same length replacement
+                text = _SURROGATE.sub("\ufffd", text)
+            raw = tagger.parse(text) if text else ""
+            found = raw.split("\n")
+            if found and not found[-1]:
+                found.pop()
+            lines.extend(found)
+            counts[i] = len(found)
+            lengths[i] = len(text.rstrip(" "))
+        table = _LINES
+        new = set(lines).difference(table.ids)
+        if new:
+            table.add(new)
+        ids = np.fromiter(map(table.ids.__getitem__, lines), np.int32, count=len(lines))
+        text_of = np.repeat(np.arange(len(texts)), counts)
+        full = table.full[ids]
+        ends = np.cumsum(full)
+        before = np.concatenate(([0], ends))[np.cumsum(counts) - counts]  # per text
+        ends -= before[text_of]
+        starts = ends - (full - table.lead[ids])
+        # MeCab gives every character but skipped spaces back, in order: check the sum.
+        totals = np.bincount(text_of, weights=full, minlength=len(texts))
+        self.slow = set(np.flatnonzero(totals != lengths).tolist())
+        # Normalized to original offsets, through each text's offset map.
+        sizes = np.array([len(n.offsets) for n in self.norms], np.int64)
+        base = (np.cumsum(sizes) - sizes)[text_of]
+        offsets = np.fromiter(
+            chain.from_iterable(n.offsets for n in self.norms), np.int64, count=int(sizes.sum())
+        )
+        if self.slow:  # keep indexes in range; these texts are done the slow way
+            bad = np.isin(text_of, list(self.slow))
+            starts[bad] = ends[bad] = 0
+        ostart = offsets[base + starts]
+        oend = offsets[base + ends]
+        inside = np.flatnonzero((oend <= offsets[base + np.maximum(ends - 1, 0)]) & (ends > starts))
+        for k in inside.tolist():  # ends inside an expansion such as ㈱ -> (株)
+            t = int(text_of[k])
+            ostart[k], oend[k] = self.norms[t].span(int(starts[k]), int(ends[k]))
+        self.ids, self.text_of, self.ostart, self.oend = ids, text_of, ostart, oend
+        self.counts = counts
+        self.line_first = np.cumsum(counts) - counts
+
+    def field(self, recipe: tuple[str, int]) -> FieldArrays:
+        """The tokens ``recipe`` gives for every text (see ``search.indexterms``)."""
+        found = self._fields.get(recipe)
+        if found is None:
+            found = self._fields[recipe] = self._field(*recipe)
+        return found
+
+    def _field(self, kind: str, max_parts: int) -> FieldArrays:
+        table = _LINES
+        keep = np.flatnonzero(table.kept[self.ids] & ~np.isin(self.text_of, list(self.slow)))
+        ids, text_of = self.ids[keep], self.text_of[keep]
+        starts, ends = self.ostart[keep], self.oend[keep]
+        n = len(ids)
+        per_text = np.bincount(text_of, minlength=len(self.texts))
+        positions = np.arange(n) - (np.cumsum(per_text) - per_text)[text_of]
+        # How many tokens each kept morpheme starts: 1, or up to max_parts along a run of
+        # contiguous compound parts.
+        link = np.zeros(n, bool)
+        if max_parts > 1 and n > 1:
+            joinable = table.joinable[ids]
+            link[:-1] = (
+                joinable[:-1] & joinable[1:] & (text_of[:-1] == text_of[1:]) & (ends[:-1] == starts[1:])
+            )
+        run_start = np.ones(n, bool)
+        run_start[1:] = ~link[:-1]
+        run_id = np.cumsum(run_start) - 1
+        run_end = np.append(np.flatnonzero(run_start)[1:], n)[run_id]
+        made = np.minimum(run_end - np.arange(n), max_parts)
+        first = np.repeat(np.arange(n), made)
+        extra = np.arange(len(first)) - np.repeat(np.cumsum(made) - made, made)
+        last = first + extra
+        if kind == "reading":
+            chain = table.raw[ids][first]
+        else:
+            chain = table.terms[kind][ids][first]
+        # Level by level: the compound ending at ``last`` is the one ending before, plus it.
+        for level in range(1, max_parts):
+            at = np.flatnonzero(extra == level)
+            if not len(at):
+                break
+            part = table.raw[ids[last[at]]] if kind == "reading" else table.terms[kind][ids[last[at]]]
+            chain[at] = _pair_ids(kind, chain[at - 1], part)
+        terms = _reading_terms(chain) if kind == "reading" else chain
+        count = np.bincount(text_of[first], minlength=len(self.texts)).astype(np.int64)
+        result = FieldArrays(
+            terms.astype(np.int32),
+            positions[first].astype(np.int32),
+            starts[first].astype(np.int32),
+            ends[last].astype(np.int32),
+            np.cumsum(count) - count,
+            count,
+        )
+        return self._with_slow(result, kind, max_parts) if self.slow else result
+
+    def _with_slow(self, result: FieldArrays, kind: str, max_parts: int) -> FieldArrays:
+        """Splice in the texts whose MeCab output did not add up, from ``field_tokens``."""
+        pieces: list[list[np.ndarray]] = [[], [], [], []]
+        count = result.count.copy()
+        for t in range(len(self.texts)):
+            if t in self.slow:
+                terms, positions, starts, ends = field_tokens(self.texts[t], (kind, max_parts))
+                columns = [VOCABS[kind].ids_of(terms), positions, starts, ends]
+                count[t] = len(terms)
+            else:
+                s = slice(result.first[t], result.first[t] + result.count[t])
+                columns = [result.terms[s], result.positions[s], result.starts[s], result.ends[s]]
+            for piece, column in zip(pieces, columns, strict=True):
+                piece.append(np.asarray(column, dtype=np.int32))
+        joined = [np.concatenate(p) if p else np.empty(0, np.int32) for p in pieces]
+        return FieldArrays(*joined, np.cumsum(count) - count, count)
+
+    def numbered(self, values: list[dict], index: dict[str, int]) -> dict:
+        """The MeCab fields of documents ``values`` (``INDEX_RECIPES``) as
+        ``ArraySegmentWriter.add_documents`` takes them; ``index`` numbers this batch's texts."""
+        out = {}
+        for name, recipe in INDEX_RECIPES.items():
+            texts = np.fromiter((index[v[name]] for v in values), np.int64, count=len(values))
+            if recipe in RECIPES:
+                out[name] = (VOCABS[recipe[0]], *self.field(recipe).gather(texts))
+            elif recipe[0] == "bigram":
+                norms = [self.norms[t] for t in texts.tolist()]
+                terms, positions, starts, ends, counts = bigram_arrays(norms, VOCABS["bigram"])
+                out[name] = (VOCABS["bigram"], counts, terms, positions, starts, ends)
+        return out
+
+    def municipalities(self, t: int) -> list[str]:
+        """``search.places.municipalities`` of text ``t``."""
+        if t in self.slow:
+            return municipalities(self.texts[t])
+        first = int(self.line_first[t])
+        count = int(self.counts[t])
+        candidates = np.flatnonzero(_LINES.candidate[self.ids[first : first + count]])
+        if not len(candidates):
+            return []
+        # A name is decided by its morpheme and the ones either side: only those are made.
+        near = np.unique(np.concatenate((candidates - 1, candidates, candidates + 1)))
+        near = near[(near >= 0) & (near < count)] + first
+        morphs = _LINES.morphs
+        ids, starts, ends = self.ids[near].tolist(), self.ostart[near].tolist(), self.oend[near].tolist()
+        return names_in(
+            [morphs[i]._replace(start=s, end=e) for i, s, e in zip(ids, starts, ends, strict=True)]
+        )
