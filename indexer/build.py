@@ -21,6 +21,7 @@ from search.backend import index as whoosh_index
 from search.batchterms import TextBatch
 from search.errors import DocumentError
 from search.indexterms import field_tokens
+from search.normalize import Normalized
 from search.schema import INDEX_RECIPES, SCHEMA_VERSION, build_schema, facet_bytes
 
 
@@ -242,11 +243,17 @@ class _FileAnalysis:
         self.batch = TextBatch([])
         self.index: dict[str, int] = {}
 
-    def __call__(self, passages: list[Passage]) -> Callable[[str], list[str]]:
+    def __call__(self, passages: list[Passage]) -> _FileAnalysis:
         texts = {text: None for p in passages for text in (p.title, p.text, p.section)}
         self.batch = TextBatch(list(texts))
         self.index = {text: i for i, text in enumerate(texts)}
-        return lambda text: self.batch.municipalities(self.index[text])
+        return self
+
+    def municipalities(self, text: str) -> list[str]:
+        return self.batch.municipalities(self.index[text])
+
+    def normalized(self, text: str) -> Normalized:
+        return self.batch.norms[self.index[text]]
 
 
 def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:

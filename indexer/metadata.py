@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from indexer.passage import Document, Passage
 from search import places
 from search.dates import DateMention, extract_dates
+from search.normalize import Normalized, normalize
 
 
 def date_record(mention: DateMention) -> dict:
@@ -21,8 +23,24 @@ def date_record(mention: DateMention) -> dict:
     }
 
 
-#: Given a document's passages, a function that names the municipalities in a text.
-Analyze = Callable[[list[Passage]], Callable[[str], list[str]]]
+class TextAnalysis(Protocol):
+    """What enriching a passage asks of its texts (title, text): made for a whole file at
+    once by a rebuild (``search.batchterms.TextBatch``)."""
+
+    def municipalities(self, text: str) -> list[str]: ...
+
+    def normalized(self, text: str) -> Normalized: ...
+
+
+class _EachText:
+    """Text by text, for a single parse."""
+
+    municipalities = staticmethod(places.municipalities)
+    normalized = staticmethod(normalize)
+
+
+#: Given a document's passages, the analysis of their texts.
+Analyze = Callable[[list[Passage]], TextAnalysis]
 
 
 def enrich(
@@ -32,9 +50,11 @@ def enrich(
 
     ``analyze`` lets a rebuild analyze all the passages at once (``search.batchterms``).
     """
-    municipalities = analyze(passages) if analyze else places.municipalities
+    analysis = analyze(passages) if analyze else _EachText()
+    municipalities = analysis.municipalities
     for passage in passages:
-        passage.dates = [date_record(m) for m in extract_dates(passage.text)]
+        mentions = extract_dates(passage.text, analysis.normalized(passage.text))
+        passage.dates = [date_record(m) for m in mentions]
         # Title and text apart (no name spans the two): the text's morphemes are then the
         # ones its indexing reads from the cache.
         names = municipalities(passage.title) + municipalities(passage.text)

@@ -14,13 +14,22 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 from whoosh import columns, fields, index, query
-from whoosh.analysis import Filter, IDTokenizer, Token, Tokenizer
+from whoosh.analysis import (
+    CompositeAnalyzer,
+    Filter,
+    IDTokenizer,
+    RegexTokenizer,
+    StripFilter,
+    Token,
+    Tokenizer,
+)
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.filedb import structfile
 from whoosh.matching import ListMatcher
@@ -253,6 +262,29 @@ class _ArrayMatcher(ListMatcher):
         return self._format.encode(found if self._kind == "characters" else [p for p, _, _ in found])
 
 
+_COMMA_TERM = re.compile("[^,]+")
+
+
+def _simple_analyzer(field) -> str:
+    """ "id" or "commas" when ``field`` is Whoosh's ID field, or a KEYWORD field with commas
+    and no lowercasing, whose terms :meth:`ArraySegmentWriter._indexed` makes directly."""
+    analyzer, fmt = field.analyzer, type(field.format).__name__
+    if type(analyzer) is IDTokenizer and fmt == "Existence":
+        return "id"
+    items = getattr(analyzer, "items", None)
+    if (
+        type(analyzer) is CompositeAnalyzer
+        and fmt == "Frequency"
+        and len(items) == 2
+        and type(items[0]) is RegexTokenizer
+        and items[0].expression.pattern == _COMMA_TERM.pattern
+        and not items[0].gaps
+        and type(items[1]) is StripFilter
+    ):
+        return "commas"
+    return ""
+
+
 class ArraySegmentWriter:
     """Writes one segment whose postings are only :mod:`search.segarrays` arrays.
 
@@ -269,6 +301,7 @@ class ArraySegmentWriter:
         self.perdoc = codec.per_document_writer(self.storage, self.segment)
         self.docnum = 0
         self._index_cache: dict[tuple[str, object], tuple[list, int]] = {}
+        self._simple: dict[str, str] = {}
         self.buffers: dict[str, postingbuffer.FieldBuffer] = {}
         for name in sorted(self.schema.names()):
             field = self.schema[name]
@@ -331,26 +364,41 @@ class ArraySegmentWriter:
         self.docnum += 1
 
     def _indexed(self, name: str, field, value) -> tuple[list[tuple[bytes, float]], int]:
-        """(postings, length) of a field Whoosh indexes; ids, kinds, years and places repeat
-        from passage to passage, so each value is analyzed once per segment."""
-        key = (name, value) if isinstance(value, str) else None
-        found = self._index_cache.get(key) if key else None
-        if found is None and key and type(field.analyzer) is IDTokenizer:
-            # The value is its one term (as Whoosh's ID field makes it, without the
-            # analyzer's generator): passage ids are all different, so none repeats.
+        """(postings, length) of a field Whoosh indexes; kinds, years and places repeat from
+        passage to passage, so each value is analyzed once per segment."""
+        if not isinstance(value, str):
+            return self._whoosh_indexed(field, value)
+        kind = self._simple.get(name)
+        if kind is None:
+            kind = self._simple[name] = _simple_analyzer(field)
+        if kind == "id":
+            # The value is its one term, as Whoosh's ID field makes it; passage ids are all
+            # different, so none repeats.
             return [(value.encode("utf-8"), field.format.field_boost)], 1
+        key = (name, value)
+        found = self._index_cache.get(key)
         if found is None:
-            postings = []
-            length = 0
-            for tbytes, freq, weight, _ in field.index(value):
-                postings.append((tbytes, weight))
-                length += freq
-            found = (postings, length)
-            if key:
-                if len(self._index_cache) >= 100_000:
-                    self._index_cache.clear()
-                self._index_cache[key] = found
+            if kind == "commas":
+                # Comma-separated, stripped terms weighted by count, as KEYWORD(commas=True).
+                terms = [t.strip() for t in _COMMA_TERM.findall(value)]
+                boost = field.format.field_boost
+                postings = [(t.encode("utf-8"), c * boost) for t, c in Counter(terms).items()]
+                found = (postings, len(terms))
+            else:
+                found = self._whoosh_indexed(field, value)
+            if len(self._index_cache) >= 100_000:
+                self._index_cache.clear()
+            self._index_cache[key] = found
         return found
+
+    @staticmethod
+    def _whoosh_indexed(field, value) -> tuple[list[tuple[bytes, float]], int]:
+        postings = []
+        length = 0
+        for tbytes, freq, weight, _ in field.index(value):
+            postings.append((tbytes, weight))
+            length += freq
+        return postings, length
 
     def finish(self, compound: bool = True):
         """Write the arrays, close the segment and return it (for the TOC)."""

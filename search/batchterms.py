@@ -141,6 +141,7 @@ class TextBatch:
         self.texts = texts
         self.norms = [normalize(t) for t in texts]
         self._fields: dict[tuple[str, int], FieldArrays] = {}
+        self._names: dict[int, list[str]] | None = None
         tagger = _tagger()
         lines: list[str] = []
         counts = np.zeros(len(texts), np.int64)
@@ -278,16 +279,32 @@ class TextBatch:
         """``search.places.municipalities`` of text ``t``."""
         if t in self.slow:
             return municipalities(self.texts[t])
-        first = int(self.line_first[t])
-        count = int(self.counts[t])
-        candidates = np.flatnonzero(_LINES.candidate[self.ids[first : first + count]])
+        if self._names is None:
+            self._names = self._all_names()
+        return list(self._names.get(t, ()))
+
+    def _all_names(self) -> dict[int, list[str]]:
+        """Municipalities of every text that has a candidate morpheme; a name is decided by
+        its morpheme and the ones either side, so only those are made into ``Morph``."""
+        candidates = np.flatnonzero(_LINES.candidate[self.ids])
         if not len(candidates):
-            return []
-        # A name is decided by its morpheme and the ones either side: only those are made.
+            return {}
         near = np.unique(np.concatenate((candidates - 1, candidates, candidates + 1)))
-        near = near[(near >= 0) & (near < count)] + first
+        near = near[(near >= 0) & (near < len(self.ids))]
+        texts = self.text_of[near]
+        bounds = np.flatnonzero(np.diff(texts)) + 1
         morphs = _LINES.morphs
-        ids, starts, ends = self.ids[near].tolist(), self.ostart[near].tolist(), self.oend[near].tolist()
-        return names_in(
-            [morphs[i]._replace(start=s, end=e) for i, s, e in zip(ids, starts, ends, strict=True)]
-        )
+        names: dict[int, list[str]] = {}
+        for group in np.split(near, bounds):
+            t = int(self.text_of[group[0]])
+            ids, starts, ends = (
+                self.ids[group].tolist(),
+                self.ostart[group].tolist(),
+                self.oend[group].tolist(),
+            )
+            found = names_in(
+                [morphs[i]._replace(start=s, end=e) for i, s, e in zip(ids, starts, ends, strict=True)]
+            )
+            if found:
+                names[t] = found
+        return names
