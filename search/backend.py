@@ -30,11 +30,12 @@ from whoosh.analysis import (
     Token,
     Tokenizer,
 )
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN as W3_LENGTHS_COLUMN
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocWriter, W3TermInfo, _lenfield
 from whoosh.filedb import structfile
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search import postingbuffer, segarrays
@@ -115,6 +116,9 @@ class _ArrayCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         raise TypeError("segments of this codec are written by ArraySegmentWriter")
+
+    def per_document_writer(self, storage, segment):
+        return _ArrayPerDocWriter(self, storage, segment)
 
     def terms_reader(self, storage, segment):
         return _ArrayTermsReader(_arrays_of(storage, segment))
@@ -285,6 +289,42 @@ def _simple_analyzer(field) -> str:
     return ""
 
 
+class _ArrayPerDocWriter(W3PerDocWriter):
+    """Whoosh's per-document writer (stored fields, lengths, columns: the same files), which
+    also takes a batch of documents field by field instead of document by document."""
+
+    def add_documents(self, first: int, stored: list[dict], lengths: dict, values: dict) -> None:
+        """Documents ``first``, ``first + 1``, …: their stored fields, their field lengths
+        (field name -> list, 0 for none) and their column values (field name -> (column,
+        list), None for none)."""
+        if self._indoc or first != self._doccount:
+            raise ValueError(f"documents must follow on: expected {self._doccount}, got {first}")
+        add = self._get_column("_stored").add
+        for i, doc_stored in enumerate(stored, first):
+            if doc_stored:
+                add(i, doc_stored)
+        for name, counts in lengths.items():
+            total = sum(counts)
+            if not total:
+                continue
+            column_name = _lenfield(name)
+            if not self._has_column(column_name):
+                self._create_column(column_name, W3_LENGTHS_COLUMN)
+            add = self._get_column(column_name).add
+            for i, length in enumerate(counts, first):
+                if length:
+                    add(i, length_to_byte(length))
+            self._fieldlengths[name] += total
+        for name, (column, column_values) in values.items():
+            if not self._has_column(name):
+                self._create_column(name, column)
+            add = self._get_column(name).add
+            for i, value in enumerate(column_values, first):
+                if value is not None:
+                    add(i, value)
+        self._doccount += len(stored)
+
+
 class ArraySegmentWriter:
     """Writes one segment whose postings are only :mod:`search.segarrays` arrays.
 
@@ -317,17 +357,50 @@ class ArraySegmentWriter:
         return sum(len(b) for b in self.buffers.values())
 
     def add_documents(self, values: list[dict], tokens: list[dict], numbered: dict) -> None:
-        """Documents in turn, as :meth:`add_document`; ``numbered``: field name -> (vocab,
-        counts, terms, positions, starts, ends), the tokens of every one of these documents
-        as arrays of ``search.vocab.Vocab`` numbers, ``counts`` tokens per document."""
-        first = self.docnum
+        """Documents in turn, as :meth:`add_document` would add them one by one, field by
+        field; ``numbered``: field name -> (vocab, counts, terms, positions, starts, ends),
+        the tokens of every one of these documents as arrays of ``search.vocab.Vocab``
+        numbers, ``counts`` tokens per document."""
+        first, count = self.docnum, len(values)
+        docnums = range(first, first + count)
+        stored: list[dict] = [{} for _ in values]
         lengths: dict[str, list[int]] = {}
-        for name, (vocab, counts, terms, positions, starts, ends) in numbered.items():
-            docs = np.repeat(np.arange(first, first + len(values), dtype=np.int32), counts)
-            self.buffers[name].add_numbered(vocab, docs, terms, positions, starts, ends)
-            lengths[name] = counts.tolist()
-        for i, (doc_values, doc_tokens) in enumerate(zip(values, tokens, strict=True)):
-            self.add_document(doc_values, doc_tokens, {name: c[i] for name, c in lengths.items()})
+        columns: dict[str, tuple] = {}
+        for name in sorted({name for v in values for name in v}):
+            field = self.schema[name]
+            column = [v.get(name) for v in values]
+            if field.indexed:
+                buf = self.buffers[name]
+                if name in numbered:
+                    vocab, counts, terms, positions, starts, ends = numbered[name]
+                    docs = np.repeat(np.arange(first, first + count, dtype=np.int32), counts)
+                    buf.add_numbered(vocab, docs, terms, positions, starts, ends)
+                    field_lengths = counts.tolist()
+                else:
+                    field_lengths = [0] * count
+                    for i, (docnum, value) in enumerate(zip(docnums, column, strict=True)):
+                        if value is None:
+                            continue
+                        if name in tokens[i]:
+                            terms, positions, starts, ends = tokens[i][name]
+                            if buf.values != "characters":
+                                starts = ends = [-1] * len(terms)
+                            buf.add_tokens(docnum, terms, positions, starts, ends)
+                            field_lengths[i] = len(terms)
+                        else:
+                            postings, field_lengths[i] = self._indexed(name, field, value)
+                            buf.add_postings(docnum, postings)
+                if field.scorable:
+                    lengths[name] = field_lengths
+            if field.stored:
+                for doc_stored, value in zip(stored, column, strict=True):
+                    if value is not None:
+                        doc_stored[name] = value
+            if field.column_type:
+                to_column = field.to_column_value
+                columns[name] = (field.column_type, [None if v is None else to_column(v) for v in column])
+        self.perdoc.add_documents(first, stored, lengths, columns)
+        self.docnum += count
 
     def add_document(self, values: dict, tokens: dict, lengths: dict | None = None) -> None:
         """``values`` as for Whoosh's ``add_document``; ``tokens``: field name -> (terms,
