@@ -26,6 +26,7 @@ import numpy as np
 from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _raw_reading
 from search.bigramarrays import bigram_arrays
 from search.indexterms import _base_forms, _form, _readings, _surface_forms, field_tokens
+from search.keytable import KeyTable
 from search.normalize import normalize
 from search.places import is_name, municipalities, names_in
 from search.schema import INDEX_RECIPES
@@ -87,7 +88,7 @@ class _LineTable:
 
 _LINES = _LineTable()
 # Compound terms by (left term, right part) numbers, per vocabulary; readings chain in _RAW.
-_PAIRS: dict[str, dict[int, int]] = {"surface": {}, "base": {}, "reading": {}}
+_PAIRS = {kind: KeyTable() for kind in ("surface", "base", "reading")}
 _RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
 
 
@@ -113,15 +114,18 @@ class FieldArrays:
 
 def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Numbers of the compounds ``left`` + ``right`` (a term and the next part's term)."""
-    pairs = _PAIRS[kind]
-    keys = ((left.astype(np.int64) << 32) | right.astype(np.int64)).tolist()
-    new = set(keys).difference(pairs)
-    if new:
+    table = _PAIRS[kind]
+    keys = (left.astype(np.int64) << 32) | right.astype(np.int64)
+    found = table.find(keys)
+    missing = found < 0
+    if missing.any():
+        new = np.unique(keys[missing])
         vocab = _RAW if kind == "reading" else VOCABS[kind]
         strings = vocab.strings
-        for key in new:
-            pairs[key] = vocab.id(strings[key >> 32] + strings[key & 0xFFFFFFFF])
-    return np.fromiter(map(pairs.__getitem__, keys), np.int32, count=len(keys))
+        made = [vocab.id(strings[key >> 32] + strings[key & 0xFFFFFFFF]) for key in new.tolist()]
+        table.add(new, np.array(made, dtype=np.int32))
+        found[missing] = table.find(keys[missing])
+    return found
 
 
 def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:

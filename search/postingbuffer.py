@@ -41,6 +41,25 @@ class SortedField:
         return firsts[self.post_starts]
 
 
+def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray]:
+    r"""``encoded`` (distinct) sorted, and the sorting permutation.
+
+    numpy sorts fixed-width bytes in C, ~2.5x faster than ``sorted``; it pads with NUL and
+    drops trailing NULs again, so a term ending in NUL (never made by the analyzers) or a
+    very long one goes the Python way.
+
+    >>> _byte_order([b"b", b"a\x00", b"ab"])[0], _byte_order([b"b", b"ab", b"a"])[1].tolist()
+    ([b'a\x00', b'ab', b'b'], [2, 1, 0])
+    """
+    blob = b"".join(encoded)
+    if b"\x00" in blob or max(map(len, encoded), default=0) > 256:
+        order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
+        return [encoded[i] for i in order.tolist()], order
+    fixed = np.array(encoded, dtype=bytes) if encoded else np.empty(0, "S1")
+    order = np.argsort(fixed, kind="stable")
+    return fixed[order].tolist(), order
+
+
 class FieldBuffer:
     """The postings of one field while a segment is written.
 
@@ -158,10 +177,10 @@ class FieldBuffer:
             local = lookup[terms]
             strings = self.vocab.strings
             encoded = [strings[i].encode("utf-8") for i in used.tolist()]
-            order = sorted(range(len(encoded)), key=encoded.__getitem__)
+            ordered, order = _byte_order(encoded)
             rank = np.empty(len(order), dtype=np.int32)
-            rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
-            return [encoded[i] for i in order], rank[local]
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            return ordered, rank[local]
         encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in self.ids]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int32)

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from indexer.build import collect
 from search import bigramarrays
 from search.analysis import BigramTokenizer
-from search.bigramarrays import _KeyTable, bigram_arrays
+from search.bigramarrays import bigram_arrays
 from search.indexterms import _bigram_tokens
+from search.keytable import KeyTable
 from search.normalize import normalize
 from search.vocab import Vocab
 
@@ -108,7 +109,7 @@ def test_every_seed_passage_in_batches(seeds_dir: Path):
 
 def test_the_key_table_agrees_with_a_dict_through_growth_and_spills():
     rng = np.random.default_rng(7)
-    table, expected = _KeyTable(), {}
+    table, expected = KeyTable(), {}
     # Keys crowding the last hash slot run past it into the spill area (and make it grow).
     crowd = rng.integers(0, 1 << 42, 400_000)
     crowd = np.unique(crowd[table._slots(crowd) == (1 << table.bits) - 1])[:60]
