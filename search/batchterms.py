@@ -27,7 +27,7 @@ from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _ra
 from search.bigramarrays import bigram_arrays
 from search.indexterms import _base_forms, _form, _readings, _surface_forms, field_tokens
 from search.keytable import KeyTable
-from search.normalize import normalize
+from search.normalize import fold_long_vowel, normalize
 from search.places import is_name, municipalities, names_in
 from search.schema import INDEX_RECIPES
 from search.tokenizer import _CONTROL, _SURROGATE, Morph, _line_info, _tagger
@@ -122,8 +122,9 @@ def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         new = np.unique(keys[missing])
         vocab = _RAW if kind == "reading" else VOCABS[kind]
         strings = vocab.strings
-        made = [vocab.id(strings[key >> 32] + strings[key & 0xFFFFFFFF]) for key in new.tolist()]
-        table.add(new, np.array(made, dtype=np.int32))
+        lefts, rights = (new >> 32).tolist(), (new & 0xFFFFFFFF).tolist()
+        made = vocab.ids_of([strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)])
+        table.add(new, made)
         found[missing] = table.find(keys[missing])
     return found
 
@@ -133,8 +134,9 @@ def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:
     global _RAW_TERM
     if len(_RAW_TERM) < len(_RAW):
         vocab = VOCABS["reading"]
-        new = [vocab.id(_form(_readings, s, False)) for s in _RAW.strings[len(_RAW_TERM) :]]
-        _RAW_TERM = np.concatenate((_RAW_TERM, np.array(new, dtype=np.int32)))
+        # A reading folds as a whole (the same as _form(_readings, s, False), uncached).
+        new = vocab.ids_of(list(map(fold_long_vowel, _RAW.strings[len(_RAW_TERM) :])))
+        _RAW_TERM = np.concatenate((_RAW_TERM, new))
     return _RAW_TERM[raw_ids]
 
 
