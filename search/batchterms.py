@@ -8,8 +8,11 @@ Python per morpheme. A rebuild analyzes a whole file's passages here instead:
   surface, base form and reading, its length) becomes a row of numpy columns;
 * a batch's lines are numbered in one ``map`` over a dict, and from then on offsets,
   stop filtering, positions and compound terms are whole-array operations;
-* a compound's term is numbered from the numbers of its parts (a dict keyed by the pair),
-  so its string is built only the first time the pair is seen.
+* a compound's term is numbered from the numbers of its parts (``search.keytable``, keyed
+  by the pair), so its string is built only the first time the pair is seen.
+
+The tables live as long as the process (a rebuild's worker process, or the one that builds
+a small index itself) and are shared by its threads under one lock.
 
 The rules are those of ``search.indexterms`` (which follows the analyzers);
 ``tests/test_batchterms.py`` checks every field of every text against it. A text whose MeCab
@@ -18,6 +21,7 @@ output does not add up to the text (never seen) goes through ``indexterms`` inst
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from itertools import chain
 
@@ -90,6 +94,7 @@ _LINES = _LineTable()
 # Compound terms by (left term, right part) numbers, per vocabulary; readings chain in _RAW.
 _PAIRS = {kind: KeyTable() for kind in ("surface", "base", "reading")}
 _RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
+_LOCK = threading.RLock()  # the tables above grow in place
 
 
 @dataclass
@@ -164,16 +169,17 @@ class TextBatch:
             counts[i] = len(found)
             lengths[i] = len(text.rstrip(" "))
         table = _LINES
-        new = set(lines).difference(table.ids)
-        if new:
-            table.add(new)
-        ids = np.fromiter(map(table.ids.__getitem__, lines), np.int32, count=len(lines))
+        with _LOCK:
+            new = set(lines).difference(table.ids)
+            if new:
+                table.add(new)
+            ids = np.fromiter(map(table.ids.__getitem__, lines), np.int32, count=len(lines))
+            full, lead = table.full[ids], table.lead[ids]
         text_of = np.repeat(np.arange(len(texts)), counts)
-        full = table.full[ids]
         ends = np.cumsum(full)
         before = np.concatenate(([0], ends))[np.cumsum(counts) - counts]  # per text
         ends -= before[text_of]
-        starts = ends - (full - table.lead[ids])
+        starts = ends - (full - lead)
         # MeCab gives every character but skipped spaces back, in order: check the sum.
         totals = np.bincount(text_of, weights=full, minlength=len(texts))
         self.slow = set(np.flatnonzero(totals != lengths).tolist())
@@ -198,10 +204,11 @@ class TextBatch:
 
     def field(self, recipe: tuple[str, int]) -> FieldArrays:
         """The tokens ``recipe`` gives for every text (see ``search.indexterms``)."""
-        found = self._fields.get(recipe)
-        if found is None:
-            found = self._fields[recipe] = self._field(*recipe)
-        return found
+        with _LOCK:
+            found = self._fields.get(recipe)
+            if found is None:
+                found = self._fields[recipe] = self._field(*recipe)
+            return found
 
     def _field(self, kind: str, max_parts: int) -> FieldArrays:
         table = _LINES
@@ -277,7 +284,8 @@ class TextBatch:
                 out[name] = (VOCABS[recipe[0]], *self.field(recipe).gather(texts))
             elif recipe[0] == "bigram":
                 norms = [self.norms[t] for t in texts.tolist()]
-                terms, positions, starts, ends, counts = bigram_arrays(norms, VOCABS["bigram"])
+                with _LOCK:
+                    terms, positions, starts, ends, counts = bigram_arrays(norms, VOCABS["bigram"])
                 out[name] = (VOCABS["bigram"], counts, terms, positions, starts, ends)
         return out
 
@@ -292,14 +300,15 @@ class TextBatch:
     def _all_names(self) -> dict[int, list[str]]:
         """Municipalities of every text that has a candidate morpheme; a name is decided by
         its morpheme and the ones either side, so only those are made into ``Morph``."""
-        candidates = np.flatnonzero(_LINES.candidate[self.ids])
+        with _LOCK:
+            candidates = np.flatnonzero(_LINES.candidate[self.ids])
+            morphs = _LINES.morphs
         if not len(candidates):
             return {}
         near = np.unique(np.concatenate((candidates - 1, candidates, candidates + 1)))
         near = near[(near >= 0) & (near < len(self.ids))]
         texts = self.text_of[near]
         bounds = np.flatnonzero(np.diff(texts)) + 1
-        morphs = _LINES.morphs
         names: dict[int, list[str]] = {}
         for group in np.split(near, bounds):
             t = int(self.text_of[group[0]])

@@ -102,3 +102,19 @@ def test_numbered_gives_every_field_of_the_recipes(seed_texts):
         expected = [len(field_tokens(v[name.split("_")[0]], INDEX_RECIPES[name])[0]) for v in values]
         assert counts.tolist() == expected, name
         assert np.all(terms < len(vocab))
+
+
+def test_threads_analyzing_at_once_agree_with_one_at_a_time(seed_texts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [seed_texts[i : i + 11] for i in range(0, len(seed_texts), 11)] * 3
+
+    def analyze(texts: list[str]) -> list:
+        batch = TextBatch(texts)
+        return [_per_text(batch, recipe) for recipe in RECIPES] + [
+            [batch.municipalities(t) for t in range(len(texts))]
+        ]
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(analyze, batches))
+    assert together == [analyze(texts) for texts in batches]
