@@ -328,10 +328,11 @@ class _ArrayPerDocWriter(W3PerDocWriter):
 class ArraySegmentWriter:
     """Writes one segment whose postings are only :mod:`search.segarrays` arrays.
 
-    Stored fields, columns and field lengths go through Whoosh's per-document writer as
-    :meth:`SegmentWriter.add_document` sends them; the analyzed text fields arrive as
-    ready tokens (``search.indexterms``), other indexed fields are indexed by their Whoosh
-    field. Takes no lock: whoever commits the segments holds the index's.
+    Stored fields, columns and field lengths go to Whoosh's own files, through a
+    per-document writer that takes a batch of documents field by field; the analyzed text
+    fields arrive as term numbers (``search.batchterms``) or as ready tokens
+    (``search.indexterms``), and the other indexed fields are indexed as their Whoosh field
+    would index them. Takes no lock: whoever commits the segments holds the index's.
     """
 
     def __init__(self, ix) -> None:

@@ -2,11 +2,13 @@
 
 The analyzers in :mod:`search.analysis` are Whoosh filter chains: each token passes through
 five or six generators, about 7 µs a token, and a passage's text goes through four of them.
-A rebuild needs only each token's term, position and character span, so it takes them from
-here: the same rules applied once per morpheme, with each morpheme's derived forms cached.
-Query time keeps the analyzers. ``tests/test_indexterms.py`` checks, field by field, that
-these functions give exactly the tokens the schema's analyzers give, on the seeds and on
-generated text, so the two cannot drift apart.
+A rebuild needs only each token's term, position and character span: here are the same
+rules applied once per morpheme, one text at a time, with each morpheme's derived forms
+cached. A rebuild runs them on a whole file's passages at once, as arrays, in
+``search.batchterms``, which tests check against this module; query time keeps the
+analyzers. ``tests/test_indexterms.py`` checks, field by field, that these functions give
+exactly the tokens the schema's analyzers give, on the seeds and on generated text, so the
+two cannot drift apart.
 
 A recipe names what a field's analyzer does: ``("surface", parts)``, ``("base", parts)``,
 ``("reading", parts)`` (joined terms of up to ``parts`` adjacent nouns and affixes; 1 for
@@ -17,10 +19,9 @@ from __future__ import annotations
 
 from search.analysis import STOP_BASES, STOP_TAGS, BigramTokenizer, _compound_part, _is_stop, _raw_reading
 from search.normalize import expand_iteration_mark, fold_long_vowel
-from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, morphemes, normalized
 
-__all__ = ["Tokens", "document_tokens", "field_tokens"]
+__all__ = ["Tokens", "field_tokens"]
 
 #: (terms, positions, first characters, end characters), parallel lists.
 Tokens = tuple[list[str], list[int], list[int], list[int]]
@@ -159,12 +160,3 @@ def field_tokens(value: str, recipe: tuple[str, int]) -> Tokens:
     if kind == "bigram":
         return _bigram_tokens(value)
     return _morph_tokens(value, kind, max_parts)
-
-
-def document_tokens(values: dict) -> dict[str, Tokens]:
-    """The tokens of every field of ``values`` that has an index recipe (``INDEX_RECIPES``)."""
-    return {
-        name: field_tokens(values[name], recipe)
-        for name, recipe in INDEX_RECIPES.items()
-        if values.get(name) is not None
-    }

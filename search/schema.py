@@ -18,8 +18,8 @@ SCHEMA_VERSION = 6
 # Field boosts for BM25F: a word in a title or section heading says more about a passage
 # than the same word in its body.
 FIELD_BOOSTS = {"text": 1.0, "title": 2.0, "section": 1.5}
-# What each analyzed text field's analyzer does, for the one-pass tokens of a rebuild
-# (search.indexterms); tests check every recipe against the field's analyzer.
+# What each analyzed text field's analyzer does, for a rebuild's tokens (search.indexterms,
+# search.batchterms); tests check every recipe against the field's analyzer.
 INDEX_RECIPES = {
     "text": ("surface", 3),
     "text_base": ("base", 3),
