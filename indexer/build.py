@@ -20,9 +20,8 @@ from search.backend import ArraySegmentWriter
 from search.backend import index as whoosh_index
 from search.batchterms import TextBatch
 from search.errors import DocumentError
-from search.indexterms import field_tokens
 from search.normalize import Normalized
-from search.schema import INDEX_RECIPES, SCHEMA_VERSION, build_schema, facet_bytes
+from search.schema import SCHEMA_VERSION, build_schema, facet_bytes
 
 
 @dataclass
@@ -208,16 +207,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
         for file_no, _, passages in parse_each(seeds, jobs, strict, send, analysis):
             # Document order across files and workers: the file's number, then the ordinal.
             values = [index_document(p, (file_no << 24) | p.ordinal) for p in passages]
-            numbered = analysis.batch.numbered(values, analysis.index)
-            tokens = [
-                {
-                    name: field_tokens(v[name], recipe)
-                    for name, recipe in INDEX_RECIPES.items()
-                    if name not in numbered
-                }
-                for v in values
-            ]
-            writer.add_documents(values, tokens, numbered)
+            writer.add_documents(values, analysis.batch.numbered(values, analysis.index))
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
                 writer = ArraySegmentWriter(ix)

@@ -55,8 +55,7 @@ def enrich(
     for passage in passages:
         mentions = extract_dates(passage.text, analysis.normalized(passage.text))
         passage.dates = [date_record(m) for m in mentions]
-        # Title and text apart (no name spans the two): the text's morphemes are then the
-        # ones its indexing reads from the cache.
+        # Title and text apart: no name spans the two.
         names = municipalities(passage.title) + municipalities(passage.text)
         passage.municipalities = list(dict.fromkeys(names))
     if document.date:

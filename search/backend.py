@@ -357,22 +357,26 @@ class ArraySegmentWriter:
         """Tokens and postings held so far."""
         return sum(len(b) for b in self.buffers.values())
 
-    def add_documents(self, values: list[dict], tokens: list[dict], numbered: dict) -> None:
-        """Documents in turn, as :meth:`add_document` would add them one by one, field by
-        field; ``numbered``: field name -> (vocab, counts, terms, positions, starts, ends),
-        the tokens of every one of these documents as arrays of ``search.vocab.Vocab``
-        numbers, ``counts`` tokens per document."""
+    def add_documents(self, values: list[dict], numbered: dict) -> None:
+        """Documents in turn, written field by field. ``values``: field name -> value, as for
+        Whoosh's ``add_document`` (names starting with ``_`` and None values are skipped, as
+        Whoosh skips them). ``numbered``: for every positional field, name -> (vocab, counts,
+        terms, positions, starts, ends), the tokens of all these documents as arrays of
+        ``search.vocab.Vocab`` numbers, ``counts`` tokens per document; other indexed fields
+        are indexed as their Whoosh field would index them."""
         first, count = self.docnum, len(values)
         docnums = range(first, first + count)
         stored: list[dict] = [{} for _ in values]
         lengths: dict[str, list[int]] = {}
         columns: dict[str, tuple] = {}
-        for name in sorted({name for v in values for name in v}):
+        for name in sorted({name for v in values for name in v if not name.startswith("_")}):
             field = self.schema[name]
             column = [v.get(name) for v in values]
             if field.indexed:
                 buf = self.buffers[name]
-                if name in numbered:
+                if buf.values:  # positional: its tokens come numbered
+                    if name not in numbered:
+                        raise ValueError(f"field {name}: positional, but no numbered tokens were given")
                     vocab, counts, terms, positions, starts, ends = numbered[name]
                     docs = np.repeat(np.arange(first, first + count, dtype=np.int32), counts)
                     buf.add_numbered(vocab, docs, terms, positions, starts, ends)
@@ -380,15 +384,7 @@ class ArraySegmentWriter:
                 else:
                     field_lengths = [0] * count
                     for i, (docnum, value) in enumerate(zip(docnums, column, strict=True)):
-                        if value is None:
-                            continue
-                        if name in tokens[i]:
-                            terms, positions, starts, ends = tokens[i][name]
-                            if buf.values != "characters":
-                                starts = ends = [-1] * len(terms)
-                            buf.add_tokens(docnum, terms, positions, starts, ends)
-                            field_lengths[i] = len(terms)
-                        else:
+                        if value is not None:
                             postings, field_lengths[i] = self._indexed(name, field, value)
                             buf.add_postings(docnum, postings)
                 if field.scorable:
@@ -397,45 +393,11 @@ class ArraySegmentWriter:
                 for doc_stored, value in zip(stored, column, strict=True):
                     if value is not None:
                         doc_stored[name] = value
-            if field.column_type:
+            if field.column_type and any(v is not None for v in column):
                 to_column = field.to_column_value
                 columns[name] = (field.column_type, [None if v is None else to_column(v) for v in column])
         self.perdoc.add_documents(first, stored, lengths, columns)
         self.docnum += count
-
-    def add_document(self, values: dict, tokens: dict, lengths: dict | None = None) -> None:
-        """``values`` as for Whoosh's ``add_document``; ``tokens``: field name -> (terms,
-        positions, starts, ends) of the fields analyzed by the caller; ``lengths``: field
-        name -> token count of fields whose tokens were added already."""
-        docnum = self.docnum
-        perdoc = self.perdoc
-        perdoc.start_doc(docnum)
-        for name in sorted(values):
-            value = values[name]
-            if value is None:
-                continue
-            field = self.schema[name]
-            length = 0
-            if field.indexed:
-                buf = self.buffers[name]
-                if lengths and name in lengths:
-                    length = lengths[name]
-                elif name in tokens:
-                    terms, positions, starts, ends = tokens[name]
-                    if buf.values != "characters":
-                        starts = ends = [-1] * len(terms)
-                    buf.add_tokens(docnum, terms, positions, starts, ends)
-                    length = len(terms)
-                else:
-                    postings, length = self._indexed(name, field, value)
-                    buf.add_postings(docnum, postings)
-                if not field.scorable:
-                    length = 0
-            perdoc.add_field(name, field, value if field.stored else None, length)
-            if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
-        self.docnum += 1
 
     def _indexed(self, name: str, field, value) -> tuple[list[tuple[bytes, float]], int]:
         """(postings, length) of a field Whoosh indexes; kinds, years and places repeat from

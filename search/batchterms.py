@@ -29,12 +29,12 @@ import numpy as np
 
 from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _raw_reading
 from search.bigramarrays import bigram_arrays
-from search.indexterms import _base_forms, _form, _readings, _surface_forms, field_tokens
+from search.indexterms import _base_forms, _form, _surface_forms, field_tokens
 from search.keytable import KeyTable
 from search.normalize import fold_long_vowel, normalize
 from search.places import is_name, municipalities, names_in
 from search.schema import INDEX_RECIPES
-from search.tokenizer import _CONTROL, _SURROGATE, Morph, _line_info, _tagger
+from search.tokenizer import Morph, _line_info, _tagger, mecab_input
 from search.vocab import Vocab
 
 __all__ = ["RECIPES", "TextBatch", "VOCABS"]
@@ -57,7 +57,7 @@ class _LineTable:
         self.kept = np.zeros(capacity, bool)
         self.joinable = np.zeros(capacity, bool)
         self.candidate = np.zeros(capacity, bool)  # may start a municipality name
-        self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base", "reading")}
+        self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base")}
         self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
         self.morphs: list[Morph] = []  # offsets 0; for the rare per-morpheme look
 
@@ -76,9 +76,7 @@ class _LineTable:
             self.candidate[i] = is_name(m)
             self.terms["surface"][i] = VOCABS["surface"].id(_form(_surface_forms, surface, True))
             self.terms["base"][i] = VOCABS["base"].id(_form(_base_forms, base, True))
-            raw = _raw_reading(m)
-            self.raw[i] = _RAW.id(raw)
-            self.terms["reading"][i] = VOCABS["reading"].id(_form(_readings, raw, False))
+            self.raw[i] = _RAW.id(_raw_reading(m))  # its reading term: _reading_terms
             self.morphs.append(m)
             self.ids[line] = i
             self.size += 1
@@ -158,9 +156,7 @@ class TextBatch:
         counts = np.zeros(len(texts), np.int64)
         lengths = np.zeros(len(texts), np.int64)
         for i, norm in enumerate(self.norms):
-            text = _CONTROL.sub(" ", norm.text)
-            if _SURROGATE.search(text):  # unencodable in UTF-8; same length replacement
-                text = _SURROGATE.sub("\ufffd", text)
+            text = mecab_input(norm.text)
             raw = tagger.parse(text) if text else ""
             found = raw.split("\n")
             if found and not found[-1]:
@@ -199,8 +195,6 @@ class TextBatch:
             t = int(text_of[k])
             ostart[k], oend[k] = self.norms[t].span(int(starts[k]), int(ends[k]))
         self.ids, self.text_of, self.ostart, self.oend = ids, text_of, ostart, oend
-        self.counts = counts
-        self.line_first = np.cumsum(counts) - counts
 
     def field(self, recipe: tuple[str, int]) -> FieldArrays:
         """The tokens ``recipe`` gives for every text (see ``search.indexterms``)."""
@@ -275,8 +269,9 @@ class TextBatch:
         return FieldArrays(*joined, np.cumsum(count) - count, count)
 
     def numbered(self, values: list[dict], index: dict[str, int]) -> dict:
-        """The MeCab fields of documents ``values`` (``INDEX_RECIPES``) as
-        ``ArraySegmentWriter.add_documents`` takes them; ``index`` numbers this batch's texts."""
+        """The analyzed fields of documents ``values`` (``INDEX_RECIPES``; their values are
+        texts of this batch, which ``index`` numbers) as ``ArraySegmentWriter.add_documents``
+        takes them."""
         out = {}
         for name, recipe in INDEX_RECIPES.items():
             texts = np.fromiter((index[v[name]] for v in values), np.int64, count=len(values))
@@ -287,6 +282,8 @@ class TextBatch:
                 with _LOCK:
                     terms, positions, starts, ends, counts = bigram_arrays(norms, VOCABS["bigram"])
                 out[name] = (VOCABS["bigram"], counts, terms, positions, starts, ends)
+            else:
+                raise ValueError(f"field {name}: no batch analysis for the recipe {recipe}")
         return out
 
     def municipalities(self, t: int) -> list[str]:

@@ -57,14 +57,16 @@ def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray]:
     r"""``encoded`` (distinct) sorted, and the sorting permutation.
 
     numpy sorts fixed-width bytes in C, ~2.5x faster than ``sorted``; it pads with NUL and
-    drops trailing NULs again, so a term ending in NUL (never made by the analyzers) or a
-    very long one goes the Python way.
+    drops trailing NULs again, so terms with a NUL (never made by the analyzers), or long
+    terms that would make the array large, go the Python way.
 
     >>> _byte_order([b"b", b"a\x00", b"ab"])[0], _byte_order([b"b", b"ab", b"a"])[1].tolist()
     ([b'a\x00', b'ab', b'b'], [2, 1, 0])
     """
     blob = b"".join(encoded)
-    if b"\x00" in blob or max(map(len, encoded), default=0) > 256:
+    width = max(map(len, encoded), default=0)
+    # The fixed-width array holds every term at the longest one's width: keep it small.
+    if b"\x00" in blob or (width > 64 and width * len(encoded) > 1 << 27):
         order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
         return [encoded[i] for i in order.tolist()], order
     fixed = np.array(encoded, dtype=bytes) if encoded else np.empty(0, "S1")
@@ -75,12 +77,14 @@ def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray]:
 class FieldBuffer:
     """The postings of one field while a segment is written.
 
-    Positional fields take tokens (:meth:`add_tokens`); others take whole postings
-    (:meth:`add_postings`), as Whoosh's field formats give them.
+    Positional fields take the tokens of many documents at once as term numbers of a
+    :class:`search.vocab.Vocab` (:meth:`add_numbered`); others take a document's whole
+    postings (:meth:`add_postings`), as Whoosh's field formats give them.
 
-    >>> buf = FieldBuffer("f", "characters", boost=2.0)
-    >>> buf.add_tokens(0, ["b", "a", "b"], [0, 1, 2], [0, 2, 4], [1, 3, 5])
-    >>> buf.add_tokens(1, ["a"], [0], [0], [1])
+    >>> from search.vocab import Vocab
+    >>> v, buf = Vocab(), FieldBuffer("f", "characters", boost=2.0)
+    >>> terms = v.ids_of(["b", "a", "b", "a"])
+    >>> buf.add_numbered(v, [0, 0, 0, 1], terms, [0, 1, 2, 0], [0, 2, 4, 0], [1, 3, 5, 1])
     >>> f = buf.sort()
     >>> f.terms, f.post_starts.tolist(), f.docs.tolist(), f.weights.tolist(), f.positions.tolist()
     ([b'a', b'b'], [0, 2, 3], [0, 1, 0], [2.0, 2.0, 4.0], [1, 0, 0, 2])
@@ -89,9 +93,9 @@ class FieldBuffer:
     def __init__(self, name: str, values: str, boost: float = 1.0) -> None:
         self.name, self.values, self.boost = name, values, boost
         self.ids: dict = {}
-        # Tokens arrive as small lists; they wait in plain lists (cheap to extend) and move
+        # Postings arrive as small lists; they wait in plain lists (cheap to extend) and move
         # to typed arrays a batch at a time, where numbering and conversion run in C loops.
-        self._pending: list[list] = [[], [], [], [], []]  # terms, (doc, count), positions, starts, ends
+        self._pending: list[list] = [[], [], []]  # terms, (doc, count), weights
         self._pending_count = 0
         self._chunks: list[list[np.ndarray]] = [[], [], [], [], []]  # terms, docs, positions, starts, ends
         self._count = 0
@@ -100,29 +104,13 @@ class FieldBuffer:
     def __len__(self) -> int:
         return self._count
 
-    def add_tokens(self, doc: int, terms, positions, starts, ends) -> None:
-        """One document's tokens, in the analyzer's order; starts/ends -1 without offsets."""
-        n = len(terms)
-        if not n:
-            return
-        self._count += n
-        pending = self._pending
-        pending[0].extend(terms)
-        pending[1].append((doc, n))
-        pending[2].extend(positions)
-        pending[3].extend(starts)
-        pending[4].extend(ends)
-        self._pending_count += n
-        if self._pending_count >= BATCH:
-            self._move()
-
     def add_numbered(self, vocab, docs: np.ndarray, terms: np.ndarray, positions, starts, ends) -> None:
         """Many documents' tokens at once, as numbers of ``vocab``, documents ascending.
 
-        A buffer takes its tokens either this way or as strings, not both.
+        Only a positional field takes tokens, all numbered in one vocabulary.
         """
         if self.ids or (self.vocab is not None and self.vocab is not vocab) or not self.values:
-            raise ValueError(f"field {self.name}: tokens of another kind were added before")
+            raise ValueError(f"field {self.name}: takes whole postings, or numbers of another vocabulary")
         self.vocab = vocab
         self._count += len(terms)
         if self.values != "characters":
@@ -132,6 +120,8 @@ class FieldBuffer:
 
     def add_postings(self, doc: int, postings: list[tuple[bytes, float]]) -> None:
         """One document's (term bytes, weight) postings in a field without positions."""
+        if self.values:
+            raise ValueError(f"field {self.name}: a positional field takes numbered tokens")
         if not postings:
             return
         n = len(postings)
@@ -145,25 +135,19 @@ class FieldBuffer:
             self._move()
 
     def _move(self) -> None:
-        terms, doc_counts, third, starts, ends = self._pending
+        terms, doc_counts, weights = self._pending
         if not terms:
             return
-        if self.vocab is not None:
-            raise ValueError(f"field {self.name}: tokens of another kind were added before")
         ids = self.ids
         new = set(terms).difference(ids)
         if new:  # numbered in any order: the terms are sorted when the segment is written
             ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
         numbers = np.fromiter(map(ids.__getitem__, terms), dtype=np.int32, count=len(terms))
         docs, counts = np.array(doc_counts, dtype=np.int64).T
-        moved = [numbers, np.repeat(docs, counts).astype(np.int32)]
-        if self.values:
-            moved += [np.array(column, dtype=np.int32) for column in (third, starts, ends)]
-        else:
-            moved += [np.array(third, dtype=np.float32)]
+        moved = [numbers, np.repeat(docs, counts).astype(np.int32), np.array(weights, dtype=np.float32)]
         for chunks, values in zip(self._chunks, moved, strict=False):
             chunks.append(values)
-        self._pending = [[], [], [], [], []]
+        self._pending = [[], [], []]
         self._pending_count = 0
 
     def _columns(self) -> list[np.ndarray]:
@@ -180,13 +164,16 @@ class FieldBuffer:
     def _ranks(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
         """The field's terms in byte order, and each token's term as its index there."""
         if self.vocab is not None:
-            # Term numbers are dense: a presence mask finds the used ones without a sort.
-            present = np.zeros(len(self.vocab), dtype=bool)
-            present[terms] = True
-            used = np.flatnonzero(present)
-            lookup = np.zeros(len(present), dtype=np.int32)
-            lookup[used] = np.arange(len(used), dtype=np.int32)
-            local = lookup[terms]
+            if 8 * len(terms) < len(self.vocab):  # a small segment of a large vocabulary
+                used, local = np.unique(terms, return_inverse=True)
+                local = local.reshape(-1)
+            else:  # numbers are dense: a presence mask finds the used ones without a sort
+                present = np.zeros(len(self.vocab), dtype=bool)
+                present[terms] = True
+                used = np.flatnonzero(present)
+                lookup = np.zeros(len(present), dtype=np.int32)
+                lookup[used] = np.arange(len(used), dtype=np.int32)
+                local = lookup[terms]
             encoded = _encode([self.vocab.strings[i] for i in used.tolist()])
             ordered, order = _byte_order(encoded)
             rank = np.empty(len(order), dtype=np.int32)

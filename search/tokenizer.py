@@ -58,7 +58,7 @@ class Morph(NamedTuple):
 # Surface with the spaces MeCab skipped before it, then the raw feature CSV (unknown words
 # have only the six POS fields). Asking MeCab for selected fields (%f[n]) is slower than %H.
 _FORMAT = r"%M\t%H\n"
-_CACHE_SIZE = 256  # a file's passages are parsed (for their metadata), then indexed
+_CACHE_SIZE = 256  # recent texts (a query is analyzed by several fields' analyzers)
 _local = threading.local()
 
 # MeCab stops at NUL and skips tab/newline as it likes; the output format uses tab and newline
@@ -154,10 +154,20 @@ def _line_info(line: str) -> tuple[str, str, str, tuple[str, str, str]]:
     return info
 
 
-def _parse(norm: Normalized) -> tuple[Morph, ...]:
-    text = _CONTROL.sub(" ", norm.text)
-    if _SURROGATE.search(text):  # unencodable in UTF-8; same length replacement
+def mecab_input(text: str) -> str:
+    r"""``text`` as MeCab is given it: controls as spaces, lone surrogates as U+FFFD (same length).
+
+    >>> mecab_input("a\tb\x00c\ud800")
+    'a b c\ufffd'
+    """
+    text = _CONTROL.sub(" ", text)
+    if _SURROGATE.search(text):  # unencodable in UTF-8
         text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _parse(norm: Normalized) -> tuple[Morph, ...]:
+    text = mecab_input(norm.text)
     raw = _tagger().parse(text)
     if not raw:
         return ()

@@ -92,7 +92,7 @@ def _array_segment(ix, values: list[dict]):
         texts = list({v[name]: None for v in batch_values for name in ("title", "text", "section")})
         numbered = TextBatch(texts).numbered(batch_values, {t: i for i, t in enumerate(texts)})
         assert set(numbered) == set(INDEX_RECIPES)
-        writer.add_documents(batch_values, [{} for _ in batch_values], numbered)
+        writer.add_documents(batch_values, numbered)
     return writer.finish()
 
 
@@ -193,3 +193,28 @@ def test_an_empty_field_file_is_still_readable(tmp_path):
         assert reader.doc_count() == 0
         assert reader.doc_frequency("text", "交流") == 0
     assert segarrays.EXT == ".rka"
+
+
+def test_missing_values_and_private_names_are_skipped_as_whoosh_skips_them(tmp_path, seed_values):
+    """None values are not stored, indexed or given a column value; a column no document has
+    a value for is not made; names starting with ``_`` are ignored."""
+    values = [dict(v) for v in seed_values[:3]]
+    for v in values:
+        v["facets"] = None
+        v["_boost"] = 2.0
+    values[1]["date_sort"] = values[1]["municipality"] = values[1]["payload"] = None
+    ix = backend.index.create_in(str(tmp_path), SCHEMA)
+    writer = ix.writer()
+    segments = [_whoosh_segment(ix, values), _array_segment(ix, values)]
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+    with ix.reader() as reader:
+        (whoosh_leaf, _), (array_leaf, _) = reader.leaf_readers()
+        for leaf in (whoosh_leaf, array_leaf):
+            assert not leaf.has_column("facets") and leaf.has_column("date_sort")
+            assert "payload" not in leaf.stored_fields(1) and "payload" in leaf.stored_fields(0)
+        assert list(whoosh_leaf.column_reader("date_sort")) == list(array_leaf.column_reader("date_sort"))
+        for doc in range(3):
+            assert whoosh_leaf.stored_fields(doc) == array_leaf.stored_fields(doc)
+        assert list(whoosh_leaf.lexicon("municipality")) == list(array_leaf.lexicon("municipality"))
