@@ -96,17 +96,21 @@ def _array_segment(ix, values: list[dict]):
     return writer.finish()
 
 
-@pytest.fixture(scope="module")
-def twin_readers(tmp_path_factory, seed_values):
-    """One index holding the seed passages twice: a Whoosh-written segment, then an array one."""
-    folder = tmp_path_factory.mktemp("twins")
+def _twins(folder: Path, values: list[dict]):
+    """An index of ``values`` twice: a segment written by Whoosh, then an array one."""
     ix = backend.index.create_in(str(folder), SCHEMA)
     writer = ix.writer()
-    segments = [_whoosh_segment(ix, seed_values), _array_segment(ix, seed_values)]
+    segments = [_whoosh_segment(ix, values), _array_segment(ix, values)]
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
-    reader = ix.reader()
+    return ix
+
+
+@pytest.fixture(scope="module")
+def twin_readers(tmp_path_factory, seed_values):
+    """One index holding the seed passages twice: a Whoosh-written segment, then an array one."""
+    reader = _twins(tmp_path_factory.mktemp("twins"), seed_values).reader()
     (whoosh_leaf, _), (array_leaf, _) = reader.leaf_readers()
     yield whoosh_leaf, array_leaf
     reader.close()
@@ -203,13 +207,7 @@ def test_missing_values_and_private_names_are_skipped_as_whoosh_skips_them(tmp_p
         v["facets"] = None
         v["_boost"] = 2.0
     values[1]["date_sort"] = values[1]["municipality"] = values[1]["payload"] = None
-    ix = backend.index.create_in(str(tmp_path), SCHEMA)
-    writer = ix.writer()
-    segments = [_whoosh_segment(ix, values), _array_segment(ix, values)]
-    writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()
-    with ix.reader() as reader:
+    with _twins(tmp_path, values).reader() as reader:
         (whoosh_leaf, _), (array_leaf, _) = reader.leaf_readers()
         for leaf in (whoosh_leaf, array_leaf):
             assert not leaf.has_column("facets") and leaf.has_column("date_sort")

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search import backend, postingbuffer, segarrays, store
+from search.vocab import Vocab
 
 FIELDS = ["text", "text_base", "text_reading", "text_bigram", "title", "section_base", "municipality", "year"]
 
@@ -54,7 +55,7 @@ def test_every_term_reads_the_same_from_arrays_and_from_whoosh(request, monkeypa
 
 
 def test_arrays_round_trip_through_batches_and_the_file(monkeypatch):
-    monkeypatch.setattr(postingbuffer, "BATCH", 2)  # move tokens to arrays every two
+    monkeypatch.setattr(postingbuffer, "BATCH", 2)  # move postings to arrays every two
     postings = {
         ("a", "x"): [(0, [(3, 10, 12)]), (4, [(0, 0, 1), (2, 5, 6)])],
         ("a", "y"): [(1, [(0, 0, 2), (5, 9, 11), (9, 20, 23)]), (2, [(1, 4, 5)]), (9, [(2, 6, 8)])],
@@ -71,19 +72,22 @@ def test_arrays_round_trip_through_batches_and_the_file(monkeypatch):
                 by_doc.setdefault((field, doc), []).append(
                     (occurrence[0], term, occurrence[1], occurrence[2])
                 )
+    vocab = Vocab()
     for (field, doc), tokens in sorted(by_doc.items(), key=lambda item: item[0][1]):
-        tokens.sort()
-        buffers[field].add_tokens(
-            doc, *(list(column) for column in zip(*[(t, p, s, e) for p, t, s, e in tokens], strict=True))
+        tokens.sort()  # a document's tokens in position order, documents ascending
+        terms, positions, starts, ends = (
+            list(c) for c in zip(*[(t, p, s, e) for p, t, s, e in tokens], strict=True)
         )
+        buffers[field].add_numbered(vocab, [doc] * len(terms), vocab.ids_of(terms), positions, starts, ends)
     buffers["c"] = postingbuffer.FieldBuffer("c", "")
     buffers["c"].add_postings(5, [(b"k", 1.0), (b"j", 3.0)])
+    buffers["c"].add_postings(7, [(b"j", 1.0)])
     out = io.BytesIO()
     segarrays.write_sorted(out, [buffers[name].sort() for name in sorted(buffers)])
     arrays = segarrays.SegmentArrays(out.getvalue())
     assert [arrays.values_kind(f) for f in "abcd"] == ["characters", "positions", "", None]
     assert arrays.term("a", b"q") is None and arrays.term("c", b"x") is None
-    assert arrays.postings(arrays.term("c", b"j"))[1].tolist() == [3.0]
+    assert [a.tolist() for a in arrays.postings(arrays.term("c", b"j"))] == [[5, 7], [3.0, 1.0]]
     for (name, term), rows in postings.items():
         t = arrays.term(name, term.encode())
         docs, weights = arrays.postings(t)
