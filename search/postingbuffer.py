@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.vocab import Vocab
+
 __all__ = ["FieldBuffer", "SortedField"]
 
 BATCH = 250_000  # tokens that wait in lists before they move to arrays (per field)
@@ -78,10 +80,9 @@ class FieldBuffer:
     """The postings of one field while a segment is written.
 
     Positional fields take the tokens of many documents at once as term numbers of a
-    :class:`search.vocab.Vocab` (:meth:`add_numbered`); others take a document's whole
+    :class:`Vocab` (:meth:`add_numbered`); others take a document's whole
     postings (:meth:`add_postings`), as Whoosh's field formats give them.
 
-    >>> from search.vocab import Vocab
     >>> v, buf = Vocab(), FieldBuffer("f", "characters", boost=2.0)
     >>> terms = v.ids_of(["b", "a", "b", "a"])
     >>> buf.add_numbered(v, [0, 0, 0, 1], terms, [0, 1, 2, 0], [0, 2, 4, 0], [1, 3, 5, 1])
@@ -92,14 +93,15 @@ class FieldBuffer:
 
     def __init__(self, name: str, values: str, boost: float = 1.0) -> None:
         self.name, self.values, self.boost = name, values, boost
-        self.ids: dict = {}
         # Postings arrive as small lists; they wait in plain lists (cheap to extend) and move
         # to typed arrays a batch at a time, where numbering and conversion run in C loops.
         self._pending: list[list] = [[], [], []]  # terms, (doc, count), weights
         self._pending_count = 0
         self._chunks: list[list[np.ndarray]] = [[], [], [], [], []]  # terms, docs, positions, starts, ends
         self._count = 0
-        self.vocab = None  # set when tokens arrive as numbers of a search.vocab.Vocab
+        # The Vocab that numbers the terms: the caller's for numbered tokens, the buffer's
+        # own (of term bytes) for postings.
+        self.vocab: Vocab | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -109,7 +111,7 @@ class FieldBuffer:
 
         Only a positional field takes tokens, all numbered in one vocabulary.
         """
-        if self.ids or (self.vocab is not None and self.vocab is not vocab) or not self.values:
+        if (self.vocab is not None and self.vocab is not vocab) or not self.values:
             raise ValueError(f"field {self.name}: takes whole postings, or numbers of another vocabulary")
         self.vocab = vocab
         self._count += len(terms)
@@ -124,6 +126,8 @@ class FieldBuffer:
             raise ValueError(f"field {self.name}: a positional field takes numbered tokens")
         if not postings:
             return
+        if self.vocab is None:
+            self.vocab = Vocab()
         n = len(postings)
         self._count += n
         pending = self._pending
@@ -138,11 +142,7 @@ class FieldBuffer:
         terms, doc_counts, weights = self._pending
         if not terms:
             return
-        ids = self.ids
-        new = set(terms).difference(ids)
-        if new:  # numbered in any order: the terms are sorted when the segment is written
-            ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
-        numbers = np.fromiter(map(ids.__getitem__, terms), dtype=np.int32, count=len(terms))
+        numbers = self.vocab.ids_of(terms)
         docs, counts = np.array(doc_counts, dtype=np.int64).T
         moved = [numbers, np.repeat(docs, counts).astype(np.int32), np.array(weights, dtype=np.float32)]
         for chunks, values in zip(self._chunks, moved, strict=False):
@@ -163,27 +163,24 @@ class FieldBuffer:
 
     def _ranks(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
         """The field's terms in byte order, and each token's term as its index there."""
-        if self.vocab is not None:
-            if 8 * len(terms) < len(self.vocab):  # a small segment of a large vocabulary
-                used, local = np.unique(terms, return_inverse=True)
-                local = local.reshape(-1)
-            else:  # numbers are dense: a presence mask finds the used ones without a sort
-                present = np.zeros(len(self.vocab), dtype=bool)
-                present[terms] = True
-                used = np.flatnonzero(present)
-                lookup = np.zeros(len(present), dtype=np.int32)
-                lookup[used] = np.arange(len(used), dtype=np.int32)
-                local = lookup[terms]
-            encoded = _encode([self.vocab.strings[i] for i in used.tolist()])
-            ordered, order = _byte_order(encoded)
-            rank = np.empty(len(order), dtype=np.int32)
-            rank[order] = np.arange(len(order), dtype=np.int32)
-            return ordered, rank[local]
-        encoded = [t.encode("utf-8") if isinstance(t, str) else t for t in self.ids]
-        order = sorted(range(len(encoded)), key=encoded.__getitem__)
+        if self.vocab is None:  # no term was added
+            return [], terms
+        if 8 * len(terms) < len(self.vocab):  # a small segment of a large vocabulary
+            used, local = np.unique(terms, return_inverse=True)
+            local = local.reshape(-1)
+        else:  # numbers are dense: a presence mask finds the used ones without a sort
+            present = np.zeros(len(self.vocab), dtype=bool)
+            present[terms] = True
+            used = np.flatnonzero(present)
+            lookup = np.zeros(len(present), dtype=np.int32)
+            lookup[used] = np.arange(len(used), dtype=np.int32)
+            local = lookup[terms]
+        strings = [self.vocab.strings[i] for i in used.tolist()]
+        encoded = strings if self.values == "" else _encode(strings)  # postings' terms are bytes
+        ordered, order = _byte_order(encoded)
         rank = np.empty(len(order), dtype=np.int32)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
-        return [encoded[i] for i in order], rank[terms]
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        return ordered, rank[local]
 
     def sort(self) -> SortedField:
         numbers, docs, third, starts, ends = self._columns()

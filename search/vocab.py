@@ -15,7 +15,7 @@ __all__ = ["Vocab"]
 
 
 class Vocab:
-    """Strings numbered in order of first sight.
+    """Strings (or byte strings) numbered in order of first sight.
 
     >>> v = Vocab()
     >>> v.ids_of(["b", "a", "b"]).tolist(), v.id("a"), v.strings
