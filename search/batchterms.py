@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -115,6 +116,20 @@ class FieldArrays:
         return counts, self.terms[index], self.positions[index], self.starts[index], self.ends[index]
 
 
+class _Spans(NamedTuple):
+    """Which kept morphemes each token of a part limit spans (``first`` to ``last``, the
+    ``extra`` parts beyond the first), with its position, characters and count per text."""
+
+    ids: np.ndarray  # the kept morphemes' line numbers
+    first: np.ndarray
+    extra: np.ndarray
+    last: np.ndarray
+    positions: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    count: np.ndarray
+
+
 def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Numbers of the compounds ``left`` + ``right`` (a term and the next part's term)."""
     table = _PAIRS[kind]
@@ -150,6 +165,7 @@ class TextBatch:
         self.texts = texts
         self.norms = [normalize(t) for t in texts]
         self._fields: dict[tuple[str, int], FieldArrays] = {}
+        self._span_cache: dict[int, _Spans] = {}
         self._names: dict[int, list[str]] | None = None
         tagger = _tagger()
         lines: list[str] = []
@@ -204,9 +220,13 @@ class TextBatch:
                 found = self._fields[recipe] = self._field(*recipe)
             return found
 
-    def _field(self, kind: str, max_parts: int) -> FieldArrays:
-        table = _LINES
-        keep = np.flatnonzero(table.kept[self.ids] & ~np.isin(self.text_of, list(self.slow)))
+    def _spans(self, max_parts: int) -> _Spans:
+        """The tokens' spans for a part limit: shared by the surface, base and reading
+        fields, whose tokens differ only in their terms (as ``indexterms._Plan.spans``)."""
+        found = self._span_cache.get(max_parts)
+        if found is not None:
+            return found
+        keep = np.flatnonzero(_LINES.kept[self.ids] & ~np.isin(self.text_of, list(self.slow)))
         ids, text_of = self.ids[keep], self.text_of[keep]
         starts, ends = self.ostart[keep], self.oend[keep]
         n = len(ids)
@@ -216,7 +236,7 @@ class TextBatch:
         # contiguous compound parts.
         link = np.zeros(n, bool)
         if max_parts > 1 and n > 1:
-            joinable = table.joinable[ids]
+            joinable = _LINES.joinable[ids]
             link[:-1] = (
                 joinable[:-1] & joinable[1:] & (text_of[:-1] == text_of[1:]) & (ends[:-1] == starts[1:])
             )
@@ -228,26 +248,34 @@ class TextBatch:
         first = np.repeat(np.arange(n), made)
         extra = np.arange(len(first)) - np.repeat(np.cumsum(made) - made, made)
         last = first + extra
-        if kind == "reading":
-            chain = table.raw[ids][first]
-        else:
-            chain = table.terms[kind][ids][first]
+        count = np.bincount(text_of[first], minlength=len(self.texts)).astype(np.int64)
+        found = self._span_cache[max_parts] = _Spans(
+            ids,
+            first,
+            extra,
+            last,
+            positions[first].astype(np.int32),
+            starts[first].astype(np.int32),
+            ends[last].astype(np.int32),
+            count,
+        )
+        return found
+
+    def _field(self, kind: str, max_parts: int) -> FieldArrays:
+        spans = self._spans(max_parts)
+        ids, first, extra, last = spans.ids, spans.first, spans.extra, spans.last
+        column = _LINES.raw if kind == "reading" else _LINES.terms[kind]
+        numbers = column[ids][first]
         # Level by level: the compound ending at ``last`` is the one ending before, plus it.
         for level in range(1, max_parts):
             at = np.flatnonzero(extra == level)
             if not len(at):
                 break
-            part = table.raw[ids[last[at]]] if kind == "reading" else table.terms[kind][ids[last[at]]]
-            chain[at] = _pair_ids(kind, chain[at - 1], part)
-        terms = _reading_terms(chain) if kind == "reading" else chain
-        count = np.bincount(text_of[first], minlength=len(self.texts)).astype(np.int64)
+            numbers[at] = _pair_ids(kind, numbers[at - 1], column[ids[last[at]]])
+        terms = _reading_terms(numbers) if kind == "reading" else numbers
+        count = spans.count
         result = FieldArrays(
-            terms.astype(np.int32),
-            positions[first].astype(np.int32),
-            starts[first].astype(np.int32),
-            ends[last].astype(np.int32),
-            np.cumsum(count) - count,
-            count,
+            terms.astype(np.int32), spans.positions, spans.starts, spans.ends, np.cumsum(count) - count, count
         )
         return self._with_slow(result, kind, max_parts) if self.slow else result
 
