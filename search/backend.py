@@ -330,9 +330,9 @@ class ArraySegmentWriter:
 
     Stored fields, columns and field lengths go to Whoosh's own files, through a
     per-document writer that takes a batch of documents field by field; the analyzed text
-    fields arrive as term numbers (``search.batchterms``) or as ready tokens
-    (``search.indexterms``), and the other indexed fields are indexed as their Whoosh field
-    would index them. Takes no lock: whoever commits the segments holds the index's.
+    fields arrive as term numbers (``search.batchterms``), and the other indexed fields are
+    indexed as their Whoosh field would index them. Takes no lock: whoever commits the
+    segments holds the index's.
     """
 
     def __init__(self, ix) -> None:
