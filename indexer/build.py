@@ -7,12 +7,14 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
 from indexer.catalog import CatalogEntry, load_catalog
-from indexer.parse import parse_text
+from indexer.metadata import enrich
+from indexer.parse import split_text
 from indexer.passage import Document, Passage
 from indexer.reader import Skipped, SourceFile, read, walk
 from search import store
@@ -51,21 +53,104 @@ def parse_file(
     (``analyze``: see ``indexer.metadata.enrich``)."""
     if isinstance(source, Path):
         source = SourceFile(source, source.stem)
-    text = read(source)
+    document, passages, date_lines = _split_file(source, catalog)
+    if enrich:
+        _enrich(source, document, passages, date_lines, analyze)
+    return document, passages
+
+
+@contextmanager
+def _failing_as(source: SourceFile) -> Iterator[None]:
     try:
-        return parse_text(
+        yield
+    except DocumentError:
+        raise
+    except Exception as exc:  # a parser bug on one file must not stop the rest of a rebuild
+        raise DocumentError(f"{source.path}: cannot be parsed ({type(exc).__name__}: {exc})") from exc
+
+
+def _split_file(
+    source: SourceFile, catalog: CatalogEntry | None
+) -> tuple[Document, list[Passage], list[str]]:
+    text = read(source)
+    with _failing_as(source):
+        return split_text(
             text,
             doc_id=source.doc_id,
             source=str(source.path),
             csv_format=source.path.suffix.lower() == ".csv",
             catalog=catalog,
-            enrich=enrich,
-            analyze=analyze,
         )
-    except DocumentError:
-        raise
-    except Exception as exc:  # a parser bug on one file must not stop the rest of a rebuild
-        raise DocumentError(f"{source.path}: cannot be parsed ({type(exc).__name__}: {exc})") from exc
+
+
+def _enrich(source: SourceFile, document: Document, passages: list[Passage], date_lines: list[str], analyze):
+    with _failing_as(source):
+        enrich(document, passages, date_lines=date_lines, analyze=analyze)
+
+
+Parsed = tuple[int, Document, list[Passage]]
+# Files are analyzed together until they hold this many passages: numpy's cost per call
+# is then spread over more tokens (and their compounds numbered in fewer, larger calls).
+GROUP_PASSAGES = 1000
+
+
+def parse_groups(
+    seeds: Path,
+    jobs: Iterable[tuple[int, SourceFile, CatalogEntry | None]],
+    strict: bool,
+    send,
+    analyze=None,
+) -> Iterator[list[Parsed]]:
+    """Parse files in turn, yielding them in groups of about ``GROUP_PASSAGES`` passages
+    whose texts ``analyze`` saw at once (see ``indexer.metadata.enrich``); a bad file is
+    reported and skipped (``("skipped", path, reason)`` to ``send``), or raised when ``strict``."""
+    pending: list[tuple[int, SourceFile, Document, list[Passage], list[str]]] = []
+    size = 0
+
+    def skip(source: SourceFile, exc: DocumentError) -> None:
+        if strict:
+            raise exc
+        send(("skipped", str(source.path), exc.message.split(": ", 1)[-1]))
+
+    def finish(files: list, each) -> list[Parsed]:
+        done = []
+        for file_no, source, document, passages, date_lines in files:
+            try:
+                _enrich(source, document, passages, date_lines, each)
+            except DocumentError as exc:
+                skip(source, exc)
+                continue
+            done.append((file_no, document, passages))
+            rel = source.path.relative_to(seeds).as_posix()
+            send(("parsed", rel, len(passages), document.id, document.title))
+        return done
+
+    def flush() -> Iterator[list[Parsed]]:
+        together = None
+        if analyze is not None and len(pending) > 1:
+            try:
+                together = analyze([p for *_, passages, _ in pending for p in passages])
+            except Exception:  # analyzed file by file below, so only a bad file is lost
+                together = None
+        if together is not None:
+            yield finish(pending, lambda _passages: together)
+        else:
+            for one in pending:
+                yield finish([one], analyze)
+
+    for file_no, source, entry in jobs:
+        try:
+            document, passages, date_lines = _split_file(source, entry)
+        except DocumentError as exc:
+            skip(source, exc)
+            continue
+        pending.append((file_no, source, document, passages, date_lines))
+        size += len(passages)
+        if size >= GROUP_PASSAGES:
+            yield from flush()
+            pending, size = [], 0
+    if pending:
+        yield from flush()
 
 
 def parse_each(
@@ -74,21 +159,10 @@ def parse_each(
     strict: bool,
     send,
     analyze=None,
-) -> Iterator[tuple[int, Document, list[Passage]]]:
-    """Parse files in turn, yielding each one's passages; a bad file is reported and skipped
-    (``("skipped", path, reason)`` to ``send``), or raised when ``strict``."""
-    for file_no, source, entry in jobs:
-        try:
-            document, passages = parse_file(source, entry, analyze=analyze)
-        except DocumentError as exc:
-            if strict:
-                raise
-            send(("skipped", str(source.path), exc.message.split(": ", 1)[-1]))
-            continue
-        yield file_no, document, passages
-        send(
-            ("parsed", source.path.relative_to(seeds).as_posix(), len(passages), document.id, document.title)
-        )
+) -> Iterator[Parsed]:
+    """``parse_groups``, file by file."""
+    for group in parse_groups(seeds, jobs, strict, send, analyze):
+        yield from group
 
 
 def _jobs(seeds: Path) -> tuple[list[tuple[int, SourceFile, CatalogEntry | None]], list[Skipped]]:
@@ -204,9 +278,11 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     gc.disable()
     try:
         analysis = _FileAnalysis()
-        for file_no, _, passages in parse_each(seeds, jobs, strict, send, analysis):
+        for group in parse_groups(seeds, jobs, strict, send, analysis):
             # Document order across files and workers: the file's number, then the ordinal.
-            values = [index_document(p, (file_no << 24) | p.ordinal) for p in passages]
+            values = [
+                index_document(p, (file_no << 24) | p.ordinal) for file_no, _, found in group for p in found
+            ]
             writer.add_documents(values, analysis.batch.numbered(values, analysis.index))
             if writer.tokens() >= SEGMENT_TOKENS:
                 segments.append(writer.finish())
@@ -226,8 +302,9 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
 
 
 class _FileAnalysis:
-    """The MeCab analysis of the passages of the file being indexed, made once for its
-    metadata (``indexer.metadata.enrich``) and its index terms."""
+    """The MeCab analysis of the passages of the files being indexed (a group of
+    ``parse_groups``), made once for their metadata (``indexer.metadata.enrich``) and their
+    index terms."""
 
     def __init__(self) -> None:
         self.batch = TextBatch([])

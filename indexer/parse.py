@@ -308,6 +308,26 @@ def parse_text(
 ) -> tuple[Document, list[Passage]]:
     """Split a decoded document into passages with their metadata (``analyze``: see
     ``indexer.metadata.enrich``)."""
+    document, passages, date_lines = split_text(
+        text, doc_id=doc_id, source=source, csv_format=csv_format, catalog=catalog
+    )
+    if enrich:
+        from indexer.metadata import enrich as add_metadata
+
+        add_metadata(document, passages, date_lines=date_lines, analyze=analyze)
+    return document, passages
+
+
+def split_text(
+    text: str,
+    *,
+    doc_id: str,
+    source: str,
+    csv_format: bool = False,
+    catalog: CatalogEntry | None = None,
+) -> tuple[Document, list[Passage], list[str]]:
+    """Split a decoded document into passages, without their metadata; also returns the
+    lines the document's date may be read from (``indexer.metadata.enrich`` fills both in)."""
     parser = _Parser(lines_of(text, csv_format=csv_format))
     parser.run()
     document = Document(id=doc_id, title=parser.title(), source=source)
@@ -350,11 +370,7 @@ def parse_text(
                 fields=dict(draft.fields),
             )
         )
-    if enrich:
-        from indexer.metadata import enrich as add_metadata
-
-        add_metadata(document, passages, date_lines=parser.date_lines, analyze=analyze)
-    return document, passages
+    return document, passages, parser.date_lines
 
 
 MUNICIPALITY_END_RE = re.compile(r"^[^\s]{1,10}[都道府県市区町村]$")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -40,8 +40,11 @@ from search.vocab import Vocab
 
 __all__ = ["RECIPES", "TextBatch", "VOCABS"]
 
-#: One vocabulary per kind of term; fields of the same kind share it.
-VOCABS: dict[str, Vocab] = {"surface": Vocab(), "base": Vocab(), "reading": Vocab(), "bigram": Vocab()}
+#: One vocabulary per kind of term; fields of the same kind share it. Surface forms and base
+#: forms share one too: a compound part's base form is mostly its surface, so the base
+#: field's compounds are then mostly pairs the surface field has already numbered.
+_WORDS = Vocab()
+VOCABS: dict[str, Vocab] = {"surface": _WORDS, "base": _WORDS, "reading": Vocab(), "bigram": Vocab()}
 _RAW = Vocab()  # unfolded readings and their concatenations (a compound's reading folds whole)
 RECIPES = (("surface", 3), ("base", 3), ("reading", 4), ("surface", 1), ("base", 1))
 
@@ -91,7 +94,8 @@ class _LineTable:
 
 _LINES = _LineTable()
 # Compound terms by (left term, right part) numbers, per vocabulary; readings chain in _RAW.
-_PAIRS = {kind: KeyTable() for kind in ("surface", "base", "reading")}
+_WORD_PAIRS = KeyTable()
+_PAIRS = {"surface": _WORD_PAIRS, "base": _WORD_PAIRS, "reading": KeyTable()}
 _RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
 _LOCK = threading.RLock()  # the tables above grow in place
 
@@ -182,10 +186,12 @@ class TextBatch:
             lengths[i] = len(text.rstrip(" "))
         table = _LINES
         with _LOCK:
-            new = set(lines).difference(table.ids)
-            if new:
-                table.add(new)
-            ids = np.fromiter(map(table.ids.__getitem__, lines), np.int32, count=len(lines))
+            get = table.ids.get
+            ids = np.fromiter(map(get, lines, repeat(-1)), np.int32, count=len(lines))
+            unseen = np.flatnonzero(ids < 0)
+            if len(unseen):
+                table.add({lines[i] for i in unseen.tolist()})
+                ids[unseen] = [get(lines[i]) for i in unseen.tolist()]
             full, lead = table.full[ids], table.lead[ids]
         text_of = np.repeat(np.arange(len(texts)), counts)
         ends = np.cumsum(full)

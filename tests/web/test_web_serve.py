@@ -125,7 +125,12 @@ def test_gunicorn_workers_share_keep_alive_connections(seed_index, tmp_path):
     clients = []
     try:
         pid = live.process.pid
-        workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        deadline = time.monotonic() + 20
+        while True:  # the port answers once the first worker is up; the second may still be forking
+            workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            if len(workers) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert len(workers) == 2
         time.sleep(1.5)  # every worker has checked in (its loop beats at least once a second)
         before = {w: _socket_count(w) for w in workers}

@@ -1,0 +1,89 @@
+"""A rebuild analyzes files in groups: the index is the same as file by file, and a group
+whose analysis fails loses only its bad file."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from indexer import build as build_module
+from search import backend, store
+from search.schema import INDEX_RECIPES
+
+KEYWORDS = ["id", "doc_id", "kind", "municipality", "year", "month", "dated_year"]
+
+
+def _dump(root) -> dict:
+    """What a rebuild wrote that a search reads: stored fields, and every term's documents,
+    weights and (for the text fields) positions and characters."""
+    reader = store.open_index(root).searcher().reader()
+    out: dict = {"stored": list(reader.all_stored_fields())}
+    for leaf, _ in reader.leaf_readers():
+        for field in [*INDEX_RECIPES, *KEYWORDS]:
+            for term in leaf.lexicon(field):
+                text = term.decode("utf-8")
+                docs, weights = backend.leaf_postings(leaf, field, text)
+                entry = [docs.tolist(), weights.tolist()]
+                if field.startswith("text"):  # the fields that keep characters
+                    entry.append(backend.leaf_characters(leaf, field, text, docs.tolist()))
+                out[field, text] = entry
+    return out
+
+
+def _calls(monkeypatch) -> list[int]:
+    """How many texts each batch analysis was given."""
+    sizes: list[int] = []
+    real = build_module.TextBatch
+
+    def counted(texts):
+        sizes.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(build_module, "TextBatch", counted)
+    return sizes
+
+
+def test_files_analyzed_together_index_as_file_by_file(tmp_path, seeds_dir, monkeypatch):
+    sizes = _calls(monkeypatch)
+    monkeypatch.setattr(build_module, "GROUP_PASSAGES", 1)  # each file its own group
+    alone = build_module.build(seeds_dir, tmp_path / "alone", procs=1)
+    files = len(sizes) - 1  # and the writer's empty batch
+    assert files == alone.documents >= 5
+    sizes.clear()
+    monkeypatch.setattr(build_module, "GROUP_PASSAGES", 10**9)  # every file in one group
+    together = build_module.build(seeds_dir, tmp_path / "together", procs=1)
+    assert len(sizes) == 2
+    assert (together.documents, together.passages) == (alone.documents, alone.passages)
+    a, b = _dump(tmp_path / "alone"), _dump(tmp_path / "together")
+    assert len(a) > 5000
+    assert a == b
+
+
+def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_dir, monkeypatch):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    (seeds / "zz_trap.txt").write_text("罠の段落です。\n\n別の段落です。\n", encoding="utf-8")
+    real = build_module.TextBatch
+    given: list[int] = []
+
+    def failing(texts):
+        given.append(len(texts))
+        if any("罠" in t for t in texts):
+            raise RuntimeError("analysis failed")
+        return real(texts)
+
+    monkeypatch.setattr(build_module, "GROUP_PASSAGES", 10**9)
+    monkeypatch.setattr(build_module, "TextBatch", failing)
+    report = build_module.build(seeds, tmp_path / "index", procs=1)
+    assert [(s.path.name, s.reason) for s in report.skipped] == [
+        ("zz_trap.txt", "cannot be parsed (RuntimeError: analysis failed)")
+    ]
+    files = report.documents + 1
+    assert len(given) == 1 + 1 + files  # the writer's, the group's, then one per file
+    with pytest.raises(build_module.DocumentError, match="zz_trap.txt"):
+        build_module.build(seeds, tmp_path / "strict", procs=1, strict=True)
+    (seeds / "zz_trap.txt").unlink()
+    expected = build_module.build(seeds, tmp_path / "expected", procs=1)
+    assert (report.documents, report.passages) == (expected.documents, expected.passages)
+    assert _dump(tmp_path / "index") == _dump(tmp_path / "expected")
