@@ -37,6 +37,7 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
+from zlib_ng import zlib_ng
 
 from search import postingbuffer, segarrays
 
@@ -289,9 +290,20 @@ def _simple_analyzer(field) -> str:
     return ""
 
 
+def _compress_stored(data: bytes, level: int) -> bytes:
+    # zlib's own compress zeroes a quarter megabyte of state per call, 20-50 µs for a
+    # passage's 1 KB; zlib-ng's level 1 writes the same zlib format (read by zlib) in a
+    # third of that, about 18% larger.
+    return zlib_ng.compress(data, 1)
+
+
 class _ArrayPerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer (stored fields, lengths, columns: the same files), which
     also takes a batch of documents field by field instead of document by document."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._get_column("_stored")._child._compress = _compress_stored
 
     def add_documents(self, first: int, stored: list[dict], lengths: dict, values: dict) -> None:
         """Documents ``first``, ``first + 1``, …: their stored fields, their field lengths
