@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from search.normalize import Normalized, normalize
@@ -42,6 +43,9 @@ _DATE = re.compile(
 _NUMERIC = re.compile(
     r"(?<![\d./-])(?P<wy>\d{4})(?:(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|/(?P<m2>\d{1,2}))(?![\d/])"
 )
+# Where a match of _DATE or _NUMERIC can begin. Both start with a lookbehind, which keeps
+# re from skipping ahead to a possible first character by itself: _matches does it instead.
+_STARTS = re.compile("[" + "".join(sorted({era[0] for era in ERAS})) + r"\d]")
 _QUERY_YEAR = re.compile(rf"(?:(?P<era>{_ERA_RE})(?P<ey>元|\d{{1,2}})|(?P<wy>\d{{4}}))年?(?P<fy>度)?")
 
 
@@ -107,6 +111,24 @@ def _from_match(norm: Normalized, m: re.Match[str]) -> DateMention | None:
 _CITATION = re.compile(r"\s*(?:法律|政令|条例|規則|省令|府令|告示|訓令)第")
 
 
+def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for _DATE and _NUMERIC, tried only where _STARTS finds a
+    first character (none of their matches is empty).
+
+    >>> [m.group() for m in _matches(_NUMERIC, "2016/2/23、12345、2016/5")]
+    ['2016/2/23', '2016/5']
+    """
+    search, match = _STARTS.search, pattern.match
+    pos = 0
+    while (start := search(text, pos)) is not None:
+        found = match(text, start.start())
+        if found is None:
+            pos = start.start() + 1
+        else:
+            pos = found.end()
+            yield found
+
+
 def extract_dates(text: str, norm: Normalized | None = None) -> list[DateMention]:
     """Every date mentioned in ``text``, in order (``norm``: ``normalize(text)``, when the
     caller has it already). Never raises.
@@ -130,7 +152,7 @@ def extract_dates(text: str, norm: Normalized | None = None) -> list[DateMention
     found: list[tuple[int, DateMention]] = []
     taken: list[tuple[int, int]] = []
     for pattern in (_DATE, _NUMERIC):
-        for m in pattern.finditer(norm.text):
+        for m in _matches(pattern, norm.text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             mention = _from_match(norm, m)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.dates import extract_dates, months_between, parse_date_query
@@ -108,3 +108,16 @@ def test_extract_dates_never_raises_and_offsets_hold(text):
         assert m.first_month <= m.last_month
         assert 1 <= m.first_month % 100 <= 12 and 1 <= m.last_month % 100 <= 12
     parse_date_query(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(DATE_TEXT, st.text(alphabet="0129年月日度/.-,元平成令和明 ", max_size=24)))
+@example("0123年、令和元年、2016/02/03、12016/2")
+def test_matches_are_those_finditer_finds(text):
+    """Trying the patterns only where a date can begin finds exactly what scanning every
+    character finds."""
+    from search.dates import _DATE, _NUMERIC, _matches
+
+    for pattern in (_DATE, _NUMERIC):
+        expected = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in _matches(pattern, text)] == expected
