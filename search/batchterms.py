@@ -33,7 +33,7 @@ from search.bigramarrays import bigram_arrays
 from search.indexterms import _base_forms, _form, _surface_forms, field_tokens
 from search.keytable import KeyTable
 from search.normalize import fold_long_vowel, normalize
-from search.places import is_name, municipalities, names_in
+from search.places import _SUFFIXES, _WITH_SUFFIX, is_name, municipalities
 from search.schema import INDEX_RECIPES
 from search.tokenizer import Morph, _line_info, _tagger, mecab_input
 from search.vocab import Vocab
@@ -60,7 +60,7 @@ class _LineTable:
         self.full = np.zeros(capacity, np.int32)  # lead + surface length
         self.kept = np.zeros(capacity, bool)
         self.joinable = np.zeros(capacity, bool)
-        self.candidate = np.zeros(capacity, bool)  # may start a municipality name
+        self.place = np.zeros(capacity, np.uint8)  # _NAME, _PERSON, …: its part in a municipality
         self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base")}
         self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
         self.morphs: list[Morph] = []  # offsets 0; for the rare per-morpheme look
@@ -77,7 +77,7 @@ class _LineTable:
             self.full[i] = self.lead[i] + len(surface)
             self.kept[i] = not _is_stop(m, STOP_TAGS, STOP_BASES)
             self.joinable[i] = _compound_part(m)
-            self.candidate[i] = is_name(m)
+            self.place[i] = _place_flags(m)
             self.terms["surface"][i] = VOCABS["surface"].id(_form(_surface_forms, surface, True))
             self.terms["base"][i] = VOCABS["base"].id(_form(_base_forms, base, True))
             self.raw[i] = _RAW.id(_raw_reading(m))  # its reading term: _reading_terms
@@ -86,10 +86,26 @@ class _LineTable:
             self.size += 1
 
     def _grow(self) -> None:
-        for name in ("lead", "full", "kept", "joinable", "candidate", "raw"):
+        for name in ("lead", "full", "kept", "joinable", "place", "raw"):
             old = getattr(self, name)
             setattr(self, name, np.concatenate((old, np.zeros_like(old))))
         self.terms = {k: np.concatenate((v, np.zeros_like(v))) for k, v in self.terms.items()}
+
+
+# What a morpheme can be in a municipality's name (the rules of ``places.names_in``).
+_NAME, _PERSON, _WHOLE = 1, 2, 4  # a name's start; a person's name; a whole name (東京都)
+_SUFFIX, _PREFECTURE, _TOWN, _CITY, _CAPITAL = 8, 16, 32, 64, 128  # 県市町村区; 県; 町村; 市区; 都道府
+
+
+def _place_flags(m: Morph) -> int:
+    surface, flags = m.surface_norm, 0
+    if is_name(m):
+        flags |= _NAME | (_PERSON if m.pos[2] == "人名" else 0) | (_WHOLE if surface in _WITH_SUFFIX else 0)
+    if surface in _SUFFIXES:
+        flags |= _SUFFIX | {"県": _PREFECTURE, "町": _TOWN, "村": _TOWN, "市": _CITY, "区": _CITY}[surface]
+    if surface in ("都", "道", "府"):
+        flags |= _CAPITAL
+    return flags
 
 
 _LINES = _LineTable()
@@ -329,28 +345,39 @@ class TextBatch:
         return list(self._names.get(t, ()))
 
     def _all_names(self) -> dict[int, list[str]]:
-        """Municipalities of every text that has a candidate morpheme; a name is decided by
-        its morpheme and the ones either side, so only those are made into ``Morph``."""
+        """Municipalities of every text, as ``places.names_in`` finds them: a morpheme that
+        may start a name, the one after it and the one before it decide, so whole arrays of
+        candidates are judged at once and only the names found are made into strings."""
         with _LOCK:
-            candidates = np.flatnonzero(_LINES.candidate[self.ids])
+            place = _LINES.place[self.ids]
             morphs = _LINES.morphs
-        if not len(candidates):
+        start = np.flatnonzero(place & _NAME)
+        if not len(start):
             return {}
-        near = np.unique(np.concatenate((candidates - 1, candidates, candidates + 1)))
-        near = near[(near >= 0) & (near < len(self.ids))]
-        texts = self.text_of[near]
-        bounds = np.flatnonzero(np.diff(texts)) + 1
-        names: dict[int, list[str]] = {}
-        for group in np.split(near, bounds):
-            t = int(self.text_of[group[0]])
-            ids, starts, ends = (
-                self.ids[group].tolist(),
-                self.ostart[group].tolist(),
-                self.oend[group].tolist(),
-            )
-            found = names_in(
-                [morphs[i]._replace(start=s, end=e) for i, s, e in zip(ids, starts, ends, strict=True)]
-            )
-            if found:
-                names[t] = found
-        return names
+        text_of, ostart, oend, n = self.text_of, self.ostart, self.oend, len(self.ids)
+        t = text_of[start]
+        nxt = np.minimum(start + 1, n - 1)
+        prv = np.maximum(start - 1, 0)
+        flags, after, before = place[start], place[nxt], place[prv]
+        whole = (flags & _WHOLE) != 0
+        joined = ~whole & (start + 1 < n) & (text_of[nxt] == t) & (ostart[nxt] == oend[start])
+        after_city = (
+            (start > 0) & (text_of[prv] == t) & (oend[prv] == ostart[start]) & ((before & _CITY) != 0)
+        )
+        suffixed = (
+            joined
+            & ((after & _SUFFIX) != 0)
+            & ~(((flags & _PERSON) != 0) & ((after & _PREFECTURE) != 0))  # 人名+県: a misreading
+            & ~(((after & _TOWN) != 0) & after_city)  # 山口市亀山町: a district of the city
+        )
+        capital = joined & ((after & _SUFFIX) == 0) & ((after & _CAPITAL) != 0)  # 東京+都
+        names: dict[int, dict[str, None]] = {}
+        ids = self.ids
+        for k in np.flatnonzero(whole | suffixed | capital).tolist():
+            name = morphs[ids[start[k]]].surface_norm
+            if not whole[k]:
+                name += morphs[ids[nxt[k]]].surface_norm
+                if capital[k] and name not in _WITH_SUFFIX:
+                    continue
+            names.setdefault(int(t[k]), {}).setdefault(name, None)
+        return {text: list(found) for text, found in names.items()}

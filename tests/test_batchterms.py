@@ -51,6 +51,21 @@ def test_every_seed_text_in_batches(seed_texts):
         _check(seed_texts[first : first + 23])
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("東京都区部と北海道市、京都府町", ["北海道", "京都府"]),  # a whole name takes no suffix
+        ("山口道と大阪府、神戸道、京都府", ["大阪府", "京都府"]),  # only four names end in 都道府
+        ("田中県と佐藤市、朝倉市、小郡県", ["佐藤市", "朝倉市", "小郡県"]),  # no person's name + 県
+        ("山口市亀山町と下関市", ["山口市", "下関市"]),  # a town in a city's address
+        ("東京都市と東京都県", []),
+    ],
+)
+def test_each_rule_of_municipality_names(text, names):
+    batch = TextBatch(["前の文。", text, "後の文、北九州市"])
+    assert batch.municipalities(1) == municipalities(text) == names
+
+
 def test_the_seeds_name_municipalities(seed_texts):
     batch = TextBatch(seed_texts)
     assert sum(len(batch.municipalities(t)) for t in range(len(seed_texts))) > 20
