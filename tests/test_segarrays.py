@@ -146,3 +146,35 @@ def test_term_lookups_find_every_term_and_no_other(words, probes):
             assert arrays.term(field, key) == (offset + ordered.index(key) if key in ordered else None)
             after = list(arrays.terms_from(field, key))
             assert after == list(range(offset + bisect.bisect_left(ordered, key), offset + len(ordered)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 5),
+    st.lists(st.one_of(st.just(0), st.integers(0, 300), st.integers(0, 200_000)), max_size=40),
+    st.lists(st.integers(0, 1000), max_size=5),
+)
+def test_length_bytes_are_written_as_whoosh_writes_them(first, lengths, before):
+    """A batch of field lengths gives the same column bytes as Whoosh's writer, document by
+    document (after earlier documents, and with gaps of documents without the field)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+    from whoosh.filedb.structfile import StructFile
+    from whoosh.util.numeric import length_to_byte
+
+    files = []
+    for batched in (False, True):
+        f = io.BytesIO()
+        writer = LENGTHS_COLUMN.writer(StructFile(f))
+        for i, length in enumerate(before):
+            if length:
+                writer.add(i, length_to_byte(length))
+        start = len(before) + first
+        if batched:
+            backend._write_length_bytes(writer, start, lengths)
+        else:
+            for i, length in enumerate(lengths, start):
+                if length:
+                    writer.add(i, length_to_byte(length))
+        writer.finish(start + len(lengths) + 2)
+        files.append(f.getvalue())
+    assert files[0] == files[1]
