@@ -130,7 +130,7 @@ def parse_groups(
         if analyze is not None and len(pending) > 1:
             try:
                 together = analyze([p for *_, passages, _ in pending for p in passages])
-            except Exception:  # analyzed file by file below, so only a bad file is lost
+            except Exception:  # analyzed file by file below: the bad file is skipped, and why
                 together = None
         if together is not None:
             yield finish(pending, lambda _passages: together)
@@ -314,6 +314,8 @@ class _FileAnalysis:
         texts = {text: None for p in passages for text in (p.title, p.text, p.section)}
         self.batch = TextBatch(list(texts))
         self.index = {text: i for i, text in enumerate(texts)}
+        if texts:  # found for every text now, so a failure here is one parse_groups retries
+            self.batch.municipalities(0)
         return self
 
     def municipalities(self, text: str) -> list[str]:

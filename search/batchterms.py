@@ -60,7 +60,7 @@ class _LineTable:
         self.full = np.zeros(capacity, np.int32)  # lead + surface length
         self.kept = np.zeros(capacity, bool)
         self.joinable = np.zeros(capacity, bool)
-        self.place = np.zeros(capacity, np.uint8)  # _NAME, _PERSON, …: its part in a municipality
+        self.place = np.zeros(capacity, np.uint16)  # _NAME, _PERSON, …: its part in a municipality
         self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base")}
         self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
         self.morphs: list[Morph] = []  # offsets 0; for the rare per-morpheme look
@@ -94,7 +94,10 @@ class _LineTable:
 
 # What a morpheme can be in a municipality's name (the rules of ``places.names_in``).
 _NAME, _PERSON, _WHOLE = 1, 2, 4  # a name's start; a person's name; a whole name (東京都)
-_SUFFIX, _PREFECTURE, _TOWN, _CITY, _CAPITAL = 8, 16, 32, 64, 128  # 県市町村区; 県; 町村; 市区; 都道府
+_SUFFIX, _PREFECTURE, _TOWN, _CITY = 8, 16, 32, 64  # 県市町村区; 県; 町村; 市区
+_HEAD, _TAIL = 128, 256  # the start (東京) or the rest (都) of a whole name, split in two
+_HEADS = frozenset(name[:i] for name in _WITH_SUFFIX for i in range(1, len(name)))
+_TAILS = frozenset(name[i:] for name in _WITH_SUFFIX for i in range(1, len(name)))
 
 
 def _place_flags(m: Morph) -> int:
@@ -103,8 +106,10 @@ def _place_flags(m: Morph) -> int:
         flags |= _NAME | (_PERSON if m.pos[2] == "人名" else 0) | (_WHOLE if surface in _WITH_SUFFIX else 0)
     if surface in _SUFFIXES:
         flags |= _SUFFIX | {"県": _PREFECTURE, "町": _TOWN, "村": _TOWN, "市": _CITY, "区": _CITY}[surface]
-    if surface in ("都", "道", "府"):
-        flags |= _CAPITAL
+    if surface in _HEADS:
+        flags |= _HEAD
+    if surface in _TAILS:
+        flags |= _TAIL
     return flags
 
 
@@ -370,7 +375,8 @@ class TextBatch:
             & ~(((flags & _PERSON) != 0) & ((after & _PREFECTURE) != 0))  # 人名+県: a misreading
             & ~(((after & _TOWN) != 0) & after_city)  # 山口市亀山町: a district of the city
         )
-        capital = joined & ((after & _SUFFIX) == 0) & ((after & _CAPITAL) != 0)  # 東京+都
+        # 東京+都, or any other split of a whole name
+        capital = joined & ((after & _SUFFIX) == 0) & ((flags & _HEAD) != 0) & ((after & _TAIL) != 0)
         names: dict[int, dict[str, None]] = {}
         ids = self.ids
         for k in np.flatnonzero(whole | suffixed | capital).tolist():

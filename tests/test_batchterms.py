@@ -66,6 +66,40 @@ def test_each_rule_of_municipality_names(text, names):
     assert batch.municipalities(1) == municipalities(text) == names
 
 
+def test_a_whole_name_split_anywhere_is_found_as_names_in_finds_it(monkeypatch):
+    """MeCab splits 東京都 as 東京 + 都; a split elsewhere (東 + 京都) must give it too."""
+    from search import batchterms
+    from search.places import names_in
+    from search.tokenizer import Morph, _line_info
+
+    place = "名詞,固有名詞,地名,一般,*,*,{0},{1},{1},{0},{1},{0},固,*,*,*,*,{0}"
+    common = "名詞,普通名詞,一般,*,*,*,{0},{1},{1},{0},{1},{0},漢,*,*,*,*,{0}"
+    splits = {
+        "東京都": [("東", place, "ヒガシ"), ("京都", common, "キョウト")],
+        "大阪府": [("大", place, "ダイ"), ("阪府", common, "ハンプ")],
+        "北海道": [("北海", place, "ホッカイ"), ("道", common, "ドウ")],
+        "山口道": [("山口", place, "ヤマグチ"), ("道", common, "ドウ")],
+    }
+
+    class Splitting:
+        def parse(self, text: str) -> str:
+            return "".join(f"{s}\t{f.format(r, s)}\n" for s, f, r in splits[text])
+
+    monkeypatch.setattr(batchterms, "_tagger", lambda: Splitting())
+    texts = list(splits)
+    batch = TextBatch(texts)
+    expected = []
+    for text in texts:
+        morphs, at = [], 0
+        for line in [f"{s}\t{f.format(r, s)}" for s, f, r in splits[text]]:
+            surface, base, reading, pos = _line_info(line)
+            morphs.append(Morph(surface, surface, base, reading, pos, at, at + len(surface)))
+            at += len(surface)
+        expected.append(names_in(morphs))
+    assert expected == [["東京都"], ["大阪府"], ["北海道"], []]
+    assert [batch.municipalities(t) for t in range(len(texts))] == expected
+
+
 def test_the_seeds_name_municipalities(seed_texts):
     batch = TextBatch(seed_texts)
     assert sum(len(batch.municipalities(t)) for t in range(len(seed_texts))) > 20

@@ -60,7 +60,10 @@ def test_files_analyzed_together_index_as_file_by_file(tmp_path, seeds_dir, monk
     assert a == b
 
 
-def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_dir, monkeypatch):
+@pytest.mark.parametrize("where", ["batch", "municipalities"])
+def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_dir, monkeypatch, where):
+    """The analysis fails in making the batch, or in its municipalities (made for every text
+    of the group at once): either way only the file that makes it fail is lost."""
     seeds = tmp_path / "seeds"
     shutil.copytree(seeds_dir, seeds)
     (seeds / "zz_trap.txt").write_text("罠の段落です。\n\n別の段落です。\n", encoding="utf-8")
@@ -69,9 +72,16 @@ def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_d
 
     def failing(texts):
         given.append(len(texts))
+        batch = real(texts)
         if any("罠" in t for t in texts):
-            raise RuntimeError("analysis failed")
-        return real(texts)
+            if where == "batch":
+                raise RuntimeError("analysis failed")
+
+            def names(*args):
+                raise RuntimeError("analysis failed")
+
+            batch._all_names = names
+        return batch
 
     monkeypatch.setattr(build_module, "GROUP_PASSAGES", 10**9)
     monkeypatch.setattr(build_module, "TextBatch", failing)
