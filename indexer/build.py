@@ -153,18 +153,6 @@ def parse_groups(
         yield from flush()
 
 
-def parse_each(
-    seeds: Path,
-    jobs: Iterable[tuple[int, SourceFile, CatalogEntry | None]],
-    strict: bool,
-    send,
-    analyze=None,
-) -> Iterator[Parsed]:
-    """``parse_groups``, file by file."""
-    for group in parse_groups(seeds, jobs, strict, send, analyze):
-        yield from group
-
-
 def _jobs(seeds: Path) -> tuple[list[tuple[int, SourceFile, CatalogEntry | None]], list[Skipped]]:
     if not seeds.is_dir():
         raise DocumentError(f"{seeds}: no such folder of source files")
@@ -195,7 +183,8 @@ def collect(
     jobs, ignored = _jobs(seeds)
     report = BuildReport(ignored=ignored)
     receive = _receiver(report, len(jobs), progress, {})
-    passages = [p for _, _, found in parse_each(seeds, jobs, strict, receive) for p in found]
+    groups = parse_groups(seeds, jobs, strict, receive)
+    passages = [p for group in groups for _, _, found in group for p in found]
     return passages, report
 
 
@@ -277,7 +266,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        analysis = _FileAnalysis()
+        analysis = _GroupAnalysis()
         for group in parse_groups(seeds, jobs, strict, send, analysis):
             # Document order across files and workers: the file's number, then the ordinal.
             values = [
@@ -301,7 +290,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     return segments
 
 
-class _FileAnalysis:
+class _GroupAnalysis:
     """The MeCab analysis of the passages of the files being indexed (a group of
     ``parse_groups``), made once for their metadata (``indexer.metadata.enrich``) and their
     index terms."""
@@ -310,7 +299,7 @@ class _FileAnalysis:
         self.batch = TextBatch([])
         self.index: dict[str, int] = {}
 
-    def __call__(self, passages: list[Passage]) -> _FileAnalysis:
+    def __call__(self, passages: list[Passage]) -> _GroupAnalysis:
         texts = {text: None for p in passages for text in (p.title, p.text, p.section)}
         self.batch = TextBatch(list(texts))
         self.index = {text: i for i, text in enumerate(texts)}

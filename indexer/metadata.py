@@ -24,8 +24,8 @@ def date_record(mention: DateMention) -> dict:
 
 
 class TextAnalysis(Protocol):
-    """What enriching a passage asks of its texts (title, text): made for a whole file at
-    once by a rebuild (``search.batchterms.TextBatch``)."""
+    """What enriching a passage asks of its texts (title, text): made for a group of files
+    at once by a rebuild (``search.batchterms.TextBatch``)."""
 
     def municipalities(self, text: str) -> list[str]: ...
 
@@ -39,7 +39,7 @@ class _EachText:
     normalized = staticmethod(normalize)
 
 
-#: Given a document's passages, the analysis of their texts.
+#: Given passages (a document's, or a group of documents'), the analysis of their texts.
 Analyze = Callable[[list[Passage]], TextAnalysis]
 
 

@@ -1,11 +1,12 @@
 """A rebuild's MeCab fields for many texts at once, as numpy arrays of term numbers.
 
 ``search.indexterms`` gives one text's tokens as lists of strings, a few microseconds of
-Python per morpheme. A rebuild analyzes a whole file's passages here instead:
+Python per morpheme. A rebuild analyzes a group of files' passages here instead:
 
 * every distinct MeCab output line is looked up once per process (``_LineTable``), and
-  what the analyzers make of it (stop or kept, compound part, the term numbers of its
-  surface, base form and reading, its length) becomes a row of numpy columns;
+  what the analyzers make of it (stop or kept, compound part, its part in a municipality's
+  name, the term numbers of its surface, base form and reading, its length) becomes a row
+  of numpy columns;
 * a batch's lines are numbered in one ``map`` over a dict, and from then on offsets,
   stop filtering, positions and compound terms are whole-array operations;
 * a compound's term is numbered from the numbers of its parts (``search.keytable``, keyed
@@ -63,7 +64,7 @@ class _LineTable:
         self.place = np.zeros(capacity, np.uint16)  # _NAME, _PERSON, …: its part in a municipality
         self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base")}
         self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
-        self.morphs: list[Morph] = []  # offsets 0; for the rare per-morpheme look
+        self.surfaces: list[str] = []  # the morphemes' normalized surfaces (for names)
 
     def add(self, lines: set[str]) -> None:
         for line in lines:
@@ -81,7 +82,7 @@ class _LineTable:
             self.terms["surface"][i] = VOCABS["surface"].id(_form(_surface_forms, surface, True))
             self.terms["base"][i] = VOCABS["base"].id(_form(_base_forms, base, True))
             self.raw[i] = _RAW.id(_raw_reading(m))  # its reading term: _reading_terms
-            self.morphs.append(m)
+            self.surfaces.append(surface)
             self.ids[line] = i
             self.size += 1
 
@@ -355,7 +356,7 @@ class TextBatch:
         candidates are judged at once and only the names found are made into strings."""
         with _LOCK:
             place = _LINES.place[self.ids]
-            morphs = _LINES.morphs
+            surfaces = _LINES.surfaces
         start = np.flatnonzero(place & _NAME)
         if not len(start):
             return {}
@@ -380,9 +381,9 @@ class TextBatch:
         names: dict[int, dict[str, None]] = {}
         ids = self.ids
         for k in np.flatnonzero(whole | suffixed | capital).tolist():
-            name = morphs[ids[start[k]]].surface_norm
+            name = surfaces[ids[start[k]]]
             if not whole[k]:
-                name += morphs[ids[nxt[k]]].surface_norm
+                name += surfaces[ids[nxt[k]]]
                 if capital[k] and name not in _WITH_SUFFIX:
                     continue
             names.setdefault(int(t[k]), {}).setdefault(name, None)

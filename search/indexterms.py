@@ -4,7 +4,7 @@ The analyzers in :mod:`search.analysis` are Whoosh filter chains: each token pas
 five or six generators, about 7 µs a token, and a passage's text goes through four of them.
 A rebuild needs only each token's term, position and character span: here are the same
 rules applied once per morpheme, one text at a time, with each morpheme's derived forms
-cached. A rebuild runs them on a whole file's passages at once, as arrays, in
+cached. A rebuild runs them on a group of files' passages at once, as arrays, in
 ``search.batchterms``, which tests check against this module; query time keeps the
 analyzers. ``tests/test_indexterms.py`` checks, field by field, that these functions give
 exactly the tokens the schema's analyzers give, on the seeds and on generated text, so the
