@@ -49,9 +49,12 @@ class Result:
     sent: int = 0  # requests taken from the mix, warm-up included, resends not (to continue the cursor)
     status: dict = field(default_factory=dict)
     by_label: dict = field(default_factory=dict)
+    latencies: list = field(default_factory=list)  # seconds, of the measured window; not in as_dict
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["latencies"]
+        return out
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -380,6 +383,7 @@ def _run(
     res.sent = sent[0]
     res.status = {str(k): v for k, v in status.items()}
     res.by_label = {k: summarize(v) for k, v in sorted(labels.items())}
+    res.latencies = lat
     return res
 
 

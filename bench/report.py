@@ -47,6 +47,70 @@ def _get(d, *path):
     return d
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _paired_builds(sizes: list[dict]) -> list[str]:
+    """The extra builds run in alternating pairs, with the main pair's ratio beside them."""
+    L = []
+    for s in sizes:
+        rounds = _get(s, "paired_builds", "rounds")
+        b, g = _get(s, "renkei", "build"), _get(s, "groonga", "load")
+        if not rounds:
+            continue
+        if not L:
+            L.append("Builds in pairs: after the main builds, each engine built the same files again, one right "
+                     "after the other on a fresh index, alternating which went first, so that both builds of "
+                     "a pair share the machine's background load (Groonga's own speed varies by a third from "
+                     "run to run here).\n")
+            L.append("| passages | pair | first | renkei passages/s | Groonga passages/s | ratio |")
+            L.append("|---:|---|---|---:|---:|---:|")
+        ratios = []
+        if b and g and not b.get("reused"):
+            ratios.append(b["passages_per_s"] / g["passages_per_s"])
+            L.append(f"| {s['size']:,} | main builds (minutes apart) | renkei | {_f(b['passages_per_s'])} "
+                     f"| {_f(g['passages_per_s'])} | {ratios[-1]:.2f}× |")
+        for i, r in enumerate(rounds, 1):
+            ratios.append(r["ratio"])
+            L.append(f"| {s['size']:,} | {i} | {r['first']} | {_f(r['renkei']['passages_per_s'])} "
+                     f"| {_f(r['groonga']['passages_per_s'])} | {r['ratio']:.2f}× |")
+        L.append(f"| {s['size']:,} | **median of {len(ratios)}** | | | | **{_median(ratios):.2f}×** |")
+    return L + [""] if L else []
+
+
+def _paired_http(sizes: list[dict]) -> list[str]:
+    """One client against each engine in alternating rounds, both servers up."""
+    L = []
+    for s in sizes:
+        p = _get(s, "paired_http")
+        if not p:
+            continue
+        if not L:
+            L.append(f"One client, both servers up, in {len(p['rounds'])} alternating rounds of "
+                     f"{_f(p['round_seconds'])} s per engine (after a first pass of each): the one-client runs "
+                     "above measure the two engines minutes apart, under whatever else the machine was doing "
+                     "then; here each round of one engine sits next to a round of the other. *pooled* = "
+                     "percentiles over every request of every round.\n")
+            L.append("| passages | round | renkei p50 ms | Groonga p50 ms | ratio p50 | other CPU % (renkei / Groonga) |")
+            L.append("|---:|---|---:|---:|---:|---:|")
+        for i, r in enumerate(p["rounds"], 1):
+            L.append(f"| {s['size']:,} | {i} | {_f(r['renkei']['p50_ms'], 2)} | {_f(r['groonga']['p50_ms'], 2)} "
+                     f"| {r['ratio_p50']:.2f}× | {_f(r['renkei']['other_cpu_pct'], 0)} / "
+                     f"{_f(r['groonga']['other_cpu_pct'], 0)} |")
+        rk, gr = p["renkei"], p["groonga"]
+        hits = f", {p['lru_hits']} LRU hits" if p.get("lru_hits") else ""
+        L.append(f"| {s['size']:,} | **pooled** ({rk['n']:,} / {gr['n']:,} requests{hits}) | **{_f(rk['p50_ms'], 2)}** "
+                 f"| **{_f(gr['p50_ms'], 2)}** | **{_ratio(rk['p50_ms'], gr['p50_ms'])}** | |")
+        L.append(f"| {s['size']:,} | pooled p99 | {_f(rk['p99_ms'], 2)} | {_f(gr['p99_ms'], 2)} "
+                 f"| {_ratio(rk['p99_ms'], gr['p99_ms'])} | |")
+        L.append(f"| {s['size']:,} | median of the rounds' ratios | | | "
+                 f"{_median([r['ratio_p50'] for r in p['rounds']]):.2f}× | |")
+    return L + [""] if L else []
+
+
 def markdown(res: dict) -> str:
     m = res.get("machine", {})
     a = res.get("args", {})
@@ -139,6 +203,7 @@ def markdown(res: dict) -> str:
         at = sorted({_get(s, "renkei", "build", "renkei_commit") or "an earlier commit" for s in reused})
         L.append(f"¹ Build figures measured by an earlier run of the same command, with renkei at {', '.join(at)}; "
                  "this run reused that index (`--reuse`, same index format) for its queries.\n")
+    L += _paired_builds(sizes)
     L.append("## Queries, one at a time (p50 ms per query type)\n")
     L.append(
         "renkei through the library (`Engine.search`, in process) and over HTTP with one client; Groonga over "
@@ -229,6 +294,8 @@ def markdown(res: dict) -> str:
                     f"| | | | | {_ratio(rw.get('rps'), gw.get('rps'), 3)} | |"
                 )
     L.append("")
+
+    L += _paired_http(sizes)
 
     mem_rows = []
     for s in sizes:

@@ -445,7 +445,99 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
         a2 = argparse.Namespace(**{**vars(args), "wrk": False})
         sweep = http_sweep(srv.base, srv.pid, plain, args.clients_list, a2, check, "/d/status")
         out["http_plain"] = {"mix": sweep["mix"]}
-    shutil.rmtree(gdir, ignore_errors=True) if not args.keep else None
+    out["db"] = db  # removed by the caller, after the paired runs
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# both engines side by side, in alternating rounds
+
+
+def _other_cpu(r: loadgen.Result) -> float | None:
+    """Busy CPU of the machine beyond the server and the client during a run, % of a core."""
+    if r.system_cpu_pct is None or r.server_cpu_pct is None:
+        return None
+    return max(0.0, r.system_cpu_pct - r.server_cpu_pct - r.client_cpu_pct)
+
+
+def paired_builds(n: int, cdir: str, args) -> dict:
+    """Builds of both engines one after the other, ``--paired-builds`` times, alternating which
+    goes first, each on a fresh index over the same files: a pair shares whatever else the
+    machine was doing, so its ratio is steadier than that of the two main builds, which run
+    minutes apart."""
+    work = args.work
+    seeds = os.path.join(cdir, "seeds")
+    idx, gdir = os.path.join(work, f"index-{n}-pair"), os.path.join(work, f"groonga-{n}-pair")
+    load_file = os.path.join(work, f"load-{n}-pair.grn")
+    count, _ = groonga_side.write_load_file(os.path.join(cdir, "passages.jsonl"), load_file)
+    rounds = []
+    try:
+        for i in range(args.paired_builds):
+            row: dict = {}
+            for engine in ("groonga", "renkei") if i % 2 == 0 else ("renkei", "groonga"):
+                wait_quiet(args.quiet_wait)
+                if engine == "renkei":
+                    shutil.rmtree(idx, ignore_errors=True)
+                    b = renkei_side.build(seeds, idx, os.path.join(work, f"build-{n}-pair.log"), procs=args.renkei_procs)
+                    row["renkei"] = {"seconds": b["seconds"], "passages_per_s": b["passages"] / b["seconds"],
+                                     "cores_used": b["cores_used"]}
+                else:
+                    db, _ = groonga_side.create_db(gdir)
+                    ld = groonga_side.load(db, load_file)
+                    row["groonga"] = {"seconds": ld["seconds"], "passages_per_s": count / ld["seconds"],
+                                      "cores_used": ld["cores_used"]}
+            row["first"] = "groonga" if i % 2 == 0 else "renkei"
+            row["ratio"] = row["renkei"]["passages_per_s"] / row["groonga"]["passages_per_s"]
+            rounds.append(row)
+            log(f"  paired build {i + 1}: renkei {row['renkei']['passages_per_s']:.0f}/s, "
+                f"Groonga {row['groonga']['passages_per_s']:.0f}/s, ratio {row['ratio']:.2f}x")
+    finally:
+        shutil.rmtree(idx, ignore_errors=True)
+        shutil.rmtree(gdir, ignore_errors=True)
+        for path in (load_file, load_file + ".out"):
+            if os.path.exists(path):
+                os.unlink(path)
+    return {"rounds": rounds}
+
+
+def paired_one_client(idx: str, db: str, mix: list[dict], args) -> dict:
+    """One client against each engine's server in short alternating rounds, both servers up
+    throughout: the one-client latencies of the two engines are then taken under the same
+    background load, where the main HTTP runs measure them minutes apart."""
+    paths = {
+        "renkei": [(q["type"], renkei_side.search_path(q)) for q in mix],
+        "groonga": [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix],
+    }
+    lat: dict[str, list[float]] = {"renkei": [], "groonga": []}
+    rounds, cursor, check = [], {"renkei": 0, "groonga": 0}, RenkeiCheck()
+    log_path = os.path.join(args.work, "renkei-serve-paired.log")
+    with renkei_side.Server(idx, free_port(), log_path, workers=args.renkei_workers) as rs, \
+            groonga_side.Server(db) as gs:
+        servers = {"renkei": (rs.base, rs.pid), "groonga": (gs.base, gs.pid)}
+        first_pass(rs.base, paths["renkei"], rs.pid)
+        first_pass(gs.base, paths["groonga"])
+        for i in range(args.paired_rounds):
+            row: dict = {}
+            for engine in ("renkei", "groonga") if i % 2 == 0 else ("groonga", "renkei"):
+                base, pid = servers[engine]
+                mine, n = paths[engine], len(paths[engine])
+                rotated = mine[cursor[engine] % n :] + mine[: cursor[engine] % n]
+                r = loadgen.run(
+                    base, rotated, clients=1, warmup=0.5, duration=args.paired_duration, server_pid=pid,
+                    check=check if engine == "renkei" else (lambda _l, b: groonga_side.has_snippet(b)),
+                )
+                cursor[engine] += r.sent
+                lat[engine].extend(r.latencies)
+                row[engine] = {"p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "requests": r.requests,
+                               "errors": r.errors, "other_cpu_pct": _other_cpu(r)}
+            row["ratio_p50"] = row["renkei"]["p50_ms"] / row["groonga"]["p50_ms"]
+            rounds.append(row)
+            log(f"  paired one-client round {i + 1}: renkei p50 {row['renkei']['p50_ms']:.2f} ms, "
+                f"Groonga {row['groonga']['p50_ms']:.2f} ms, ratio {row['ratio_p50']:.2f}x")
+    out = {engine: loadgen.summarize(v) for engine, v in lat.items()}
+    out["rounds"] = rounds
+    out["lru_hits"] = check.cached
+    out["round_seconds"] = args.paired_duration
     return out
 
 
@@ -630,10 +722,10 @@ def bench_size(n: int, args) -> dict:
             + ", ".join(f"{k} {v['passages_per_s']:.0f}/s" for k, v in fl.items() if isinstance(v, dict))
         )
 
+    idx = os.path.join(work, f"index-{n}")
     ok, why = renkei_side.available()
     if ok and not args.no_renkei:
         rk: dict = {}
-        idx = os.path.join(work, f"index-{n}")
         saved = os.path.join(work, f"build-{n}.json")
         if args.reuse and os.path.exists(saved) and os.path.isdir(idx):
             b = json.load(open(saved))
@@ -671,16 +763,25 @@ def bench_size(n: int, args) -> dict:
         log("  renkei HTTP:")
         rk["http"] = renkei_http(idx, mix, args, work)
         res["renkei"] = rk
-        if not args.keep:
-            shutil.rmtree(idx, ignore_errors=True)
     else:
         res["renkei"] = {"skipped": why or "--no-renkei"}
         log(f"  renkei skipped: {why or '--no-renkei'}")
 
+    gdir = os.path.join(work, f"groonga-{n}")
     if args.groonga and groonga_side.available():
-        res["groonga"] = groonga_all(cdir, mix, args, os.path.join(work, f"groonga-{n}"))
+        res["groonga"] = groonga_all(cdir, mix, args, gdir)
     else:
         res["groonga"] = {"skipped": "groonga not on PATH" if args.groonga else "--no-groonga"}
+    if "renkei" in res and "build" in res["renkei"] and "load" in res["groonga"]:
+        if args.paired_rounds:
+            log(f"  both servers up, one client each in {args.paired_rounds} alternating rounds")
+            res["paired_http"] = paired_one_client(idx, res["groonga"]["db"], mix, args)
+        if args.paired_builds and n <= args.paired_max_size:
+            log(f"  {args.paired_builds} more builds of each engine, in alternating pairs")
+            res["paired_builds"] = paired_builds(n, cdir, args)
+    if not args.keep:
+        shutil.rmtree(os.path.join(work, f"index-{n}"), ignore_errors=True)
+        shutil.rmtree(gdir, ignore_errors=True)
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     return res
 
@@ -733,6 +834,13 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--profile", action="store_true", help="profile renkei's build and query paths at the smallest size"
     )
+    ap.add_argument("--paired-rounds", type=int, default=6,
+                    help="one-client rounds per engine with both servers up, alternating (0: none)")
+    ap.add_argument("--paired-duration", type=float, default=5.0, help="seconds measured per paired round")
+    ap.add_argument("--paired-builds", type=int, default=2,
+                    help="extra builds of each engine in alternating pairs (0: none)")
+    ap.add_argument("--paired-max-size", type=int, default=100_000,
+                    help="no paired builds above this many passages")
     ap.add_argument("--no-wrk", dest="wrk", action="store_false", help="skip the wrk cross-check")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-renkei", action="store_true")
