@@ -57,11 +57,13 @@ def _paired_builds(sizes: list[dict]) -> list[str]:
     """The extra builds run in alternating pairs, with the main pair's ratio beside them."""
     L = []
     for s in sizes:
+        if s.get("paired_builds_error"):
+            L.append(f"Builds in pairs at {s['size']:,} passages failed: {s['paired_builds_error']}\n")
         rounds = _get(s, "paired_builds", "rounds")
         b, g = _get(s, "renkei", "build"), _get(s, "groonga", "load")
         if not rounds:
             continue
-        if not L:
+        if not any(line.startswith("| passages") for line in L):
             L.append("Builds in pairs: after the main builds, each engine built the same files again, one right "
                      "after the other on a fresh index, alternating which went first, so that both builds of "
                      "a pair share the machine's background load (Groonga's own speed varies by a third from "
@@ -85,10 +87,12 @@ def _paired_http(sizes: list[dict]) -> list[str]:
     """One client against each engine in alternating rounds, both servers up."""
     L = []
     for s in sizes:
+        if s.get("paired_http_error"):
+            L.append(f"One client with both servers up at {s['size']:,} passages failed: {s['paired_http_error']}\n")
         p = _get(s, "paired_http")
         if not p:
             continue
-        if not L:
+        if not any(line.startswith("| passages") for line in L):
             L.append(f"One client, both servers up, in {len(p['rounds'])} alternating rounds of "
                      f"{_f(p['round_seconds'])} s per engine (after a first pass of each): the one-client runs "
                      "above measure the two engines minutes apart, under whatever else the machine was doing "

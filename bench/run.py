@@ -773,12 +773,21 @@ def bench_size(n: int, args) -> dict:
     else:
         res["groonga"] = {"skipped": "groonga not on PATH" if args.groonga else "--no-groonga"}
     if "renkei" in res and "build" in res["renkei"] and "load" in res["groonga"]:
+        # A failure here is reported in the results; the figures measured so far are kept.
         if args.paired_rounds:
             log(f"  both servers up, one client each in {args.paired_rounds} alternating rounds")
-            res["paired_http"] = paired_one_client(idx, res["groonga"]["db"], mix, args)
+            try:
+                res["paired_http"] = paired_one_client(idx, res["groonga"]["db"], mix, args)
+            except Exception as exc:
+                res["paired_http_error"] = f"{type(exc).__name__}: {exc}"
+                log(f"  paired one-client rounds failed: {res['paired_http_error']}")
         if args.paired_builds and n <= args.paired_max_size:
             log(f"  {args.paired_builds} more builds of each engine, in alternating pairs")
-            res["paired_builds"] = paired_builds(n, cdir, args)
+            try:
+                res["paired_builds"] = paired_builds(n, cdir, args)
+            except Exception as exc:
+                res["paired_builds_error"] = f"{type(exc).__name__}: {exc}"
+                log(f"  paired builds failed: {res['paired_builds_error']}")
     if not args.keep:
         shutil.rmtree(os.path.join(work, f"index-{n}"), ignore_errors=True)
         shutil.rmtree(gdir, ignore_errors=True)
