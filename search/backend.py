@@ -290,7 +290,9 @@ def _simple_analyzer(field) -> str:
     return ""
 
 
-_LENGTH_BYTES = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+# Whoosh stores each field length as one byte on a logarithmic scale: the length each byte
+# stands for (whole numbers, exact as floats; the scorer reads them as floats).
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 def _write_length_bytes(column, first: int, lengths: list[int]) -> None:
@@ -298,7 +300,7 @@ def _write_length_bytes(column, first: int, lengths: list[int]) -> None:
     a lengths column (one byte each, 0 for none; Whoosh writes a 0 only before a later
     value), with the byte of every length at once."""
     # length_to_byte is bisect_left over the 256 lengths the bytes stand for, capped at 255.
-    codes = np.searchsorted(_LENGTH_BYTES, np.asarray(lengths, dtype=np.int64), side="left")
+    codes = np.searchsorted(_BYTE_TO_LENGTH, np.asarray(lengths, dtype=np.int64), side="left")
     codes = np.minimum(codes, 255).astype(np.uint8)
     used = np.flatnonzero(codes)
     if not len(used):
@@ -487,10 +489,6 @@ class ArraySegmentWriter:
         for name in list(self.storage.list()):
             if name.startswith(prefix):
                 self.storage.delete_file(name)
-
-
-# Whoosh stores each field length as one byte on a logarithmic scale.
-_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 _ARRAYS: OrderedDict[str, segarrays.SegmentArrays | None] = OrderedDict()
