@@ -57,6 +57,14 @@ class Result:
         return out
 
 
+def other_cpu_pct(result: dict) -> float | None:
+    """Busy CPU of the machine beyond the server and the client during a run (a
+    ``Result.as_dict``), % of a core: what other processes took."""
+    if result.get("system_cpu_pct") is None or result.get("server_cpu_pct") is None:
+        return None
+    return max(0.0, result["system_cpu_pct"] - result["server_cpu_pct"] - result["client_cpu_pct"])
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return float("nan")

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import sys
+
+import loadgen
 
 TYPES = ("rare", "common", "and", "phrase", "reading", "era", "facet")
 
@@ -47,12 +50,6 @@ def _get(d, *path):
     return d
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def _paired_builds(sizes: list[dict]) -> list[str]:
     """The extra builds run in alternating pairs, with the main pair's ratio beside them."""
     L = []
@@ -79,7 +76,7 @@ def _paired_builds(sizes: list[dict]) -> list[str]:
             ratios.append(r["ratio"])
             L.append(f"| {s['size']:,} | {i} | {r['first']} | {_f(r['renkei']['passages_per_s'])} "
                      f"| {_f(r['groonga']['passages_per_s'])} | {r['ratio']:.2f}× |")
-        L.append(f"| {s['size']:,} | **median of {len(ratios)}** | | | | **{_median(ratios):.2f}×** |")
+        L.append(f"| {s['size']:,} | **median of {len(ratios)}** | | | | **{statistics.median(ratios):.2f}×** |")
     return L + [""] if L else []
 
 
@@ -111,7 +108,7 @@ def _paired_http(sizes: list[dict]) -> list[str]:
         L.append(f"| {s['size']:,} | pooled p99 | {_f(rk['p99_ms'], 2)} | {_f(gr['p99_ms'], 2)} "
                  f"| {_ratio(rk['p99_ms'], gr['p99_ms'])} | |")
         L.append(f"| {s['size']:,} | median of the rounds' ratios | | | "
-                 f"{_median([r['ratio_p50'] for r in p['rounds']]):.2f}× | |")
+                 f"{statistics.median([r['ratio_p50'] for r in p['rounds']]):.2f}× | |")
     return L + [""] if L else []
 
 
@@ -281,9 +278,7 @@ def markdown(res: dict) -> str:
             for name, d, w in (("renkei", r, rw), ("Groonga (facets)", g, gw), ("Groonga (plain)", gp, {})):
                 if not d:
                     continue
-                other = None
-                if d.get("system_cpu_pct") is not None and d.get("server_cpu_pct") is not None:
-                    other = max(0.0, d["system_cpu_pct"] - d["server_cpu_pct"] - d["client_cpu_pct"])
+                other = loadgen.other_cpu_pct(d)
                 if d.get("cache_hits"):
                     name += f" ({d['cache_hits']} LRU hits)"
                 L.append(

@@ -453,13 +453,6 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
 # both engines side by side, in alternating rounds
 
 
-def _other_cpu(r: loadgen.Result) -> float | None:
-    """Busy CPU of the machine beyond the server and the client during a run, % of a core."""
-    if r.system_cpu_pct is None or r.server_cpu_pct is None:
-        return None
-    return max(0.0, r.system_cpu_pct - r.server_cpu_pct - r.client_cpu_pct)
-
-
 def paired_builds(n: int, cdir: str, args) -> dict:
     """Builds of both engines one after the other, ``--paired-builds`` times, alternating which
     goes first, each on a fresh index over the same files: a pair shares whatever else the
@@ -529,7 +522,7 @@ def paired_one_client(idx: str, db: str, mix: list[dict], args) -> dict:
                 cursor[engine] += r.sent
                 lat[engine].extend(r.latencies)
                 row[engine] = {"p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "requests": r.requests,
-                               "errors": r.errors, "other_cpu_pct": _other_cpu(r)}
+                               "errors": r.errors, "other_cpu_pct": loadgen.other_cpu_pct(r.as_dict())}
             row["ratio_p50"] = row["renkei"]["p50_ms"] / row["groonga"]["p50_ms"]
             rounds.append(row)
             log(f"  paired one-client round {i + 1}: renkei p50 {row['renkei']['p50_ms']:.2f} ms, "
