@@ -359,8 +359,24 @@ def _holder(conn: http.client.HTTPConnection, port: int, pids: set[int]) -> int 
     return None
 
 
+def renkei_paths(mix: list[dict]) -> list[tuple[str, str]]:
+    """(query type, request path) of each query of the mix, for renkei's server."""
+    return [(q["type"], renkei_side.search_path(q)) for q in mix]
+
+
+def groonga_paths(mix: list[dict], **select) -> list[tuple[str, str]]:
+    """(query type, request path) of each query of the mix, for Groonga's server, with its
+    result cache off (``select``: ``groonga_side.select_path``'s options)."""
+    return [(q["type"], groonga_side.select_path(q, **select) + "&cache=no") for q in mix]
+
+
+def groonga_answered(_label: str, body: bytes) -> bool:
+    """The check of a Groonga answer: status 0, and snippets on hits."""
+    return groonga_side.has_snippet(body)
+
+
 def renkei_http(index_dir: str, mix: list[dict], args, logdir: str) -> dict:
-    labeled = [(q["type"], renkei_side.search_path(q)) for q in mix]
+    labeled = renkei_paths(mix)
     with renkei_side.Server(
         index_dir, free_port(), os.path.join(logdir, "renkei-serve.log"), workers=args.renkei_workers
     ) as srv:
@@ -429,21 +445,20 @@ def groonga_all(cdir: str, mix: list[dict], args, gdir: str) -> dict:
         out["server"] = {"threads": len(os.listdir(f"/proc/{srv.pid}/task")), "args": "groonga -s (defaults)"}
         hits: dict[str, list[int]] = collections.defaultdict(list)
         # The warm-up pass renkei gets too (timed), and the hit counts.
-        labeled = [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix]
+        labeled = groonga_paths(mix)
         out["first_pass"], bodies = first_pass(srv.base, labeled)
         log(f"  groonga first pass: p50 {out['first_pass']['p50_ms']:.2f} ms")
         for q, body in zip(mix, bodies, strict=True):
             hits[q["type"]].append(groonga_side.hits_of(body) or 0)
         out["hits_median"] = {t: sorted(v)[len(v) // 2] for t, v in hits.items()}
         out["zero_hit_queries"] = {t: sum(1 for x in v if x == 0) for t, v in hits.items()}
-        check = lambda _l, b: groonga_side.has_snippet(b)  # noqa: E731
         log("  groonga HTTP, with the same four facets (drilldowns) renkei computes:")
-        out["http"] = http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, check, "/d/status")
+        out["http"] = http_sweep(srv.base, srv.pid, labeled, args.clients_list, args, groonga_answered, "/d/status")
         out["memory_after_load"] = server_memory(srv.pid)
         log("  groonga HTTP, plain select (snippets, no drilldown):")
-        plain = [(q["type"], groonga_side.select_path(q, facets=()) + "&cache=no") for q in mix]
+        plain = groonga_paths(mix, facets=())
         a2 = argparse.Namespace(**{**vars(args), "wrk": False})
-        sweep = http_sweep(srv.base, srv.pid, plain, args.clients_list, a2, check, "/d/status")
+        sweep = http_sweep(srv.base, srv.pid, plain, args.clients_list, a2, groonga_answered, "/d/status")
         out["http_plain"] = {"mix": sweep["mix"]}
     out["db"] = db  # removed by the caller, after the paired runs
     return out
@@ -498,8 +513,8 @@ def paired_one_client(idx: str, db: str, mix: list[dict], args) -> dict:
     throughout: the one-client latencies of the two engines are then taken under the same
     background load, where the main HTTP runs measure them minutes apart."""
     paths = {
-        "renkei": [(q["type"], renkei_side.search_path(q)) for q in mix],
-        "groonga": [(q["type"], groonga_side.select_path(q) + "&cache=no") for q in mix],
+        "renkei": renkei_paths(mix),
+        "groonga": groonga_paths(mix),
     }
     lat: dict[str, list[float]] = {"renkei": [], "groonga": []}
     rounds, cursor, check = [], {"renkei": 0, "groonga": 0}, RenkeiCheck()
@@ -517,7 +532,7 @@ def paired_one_client(idx: str, db: str, mix: list[dict], args) -> dict:
                 rotated = mine[cursor[engine] % n :] + mine[: cursor[engine] % n]
                 r = loadgen.run(
                     base, rotated, clients=1, warmup=0.5, duration=args.paired_duration, server_pid=pid,
-                    check=check if engine == "renkei" else (lambda _l, b: groonga_side.has_snippet(b)),
+                    check=check if engine == "renkei" else groonga_answered,
                 )
                 cursor[engine] += r.sent
                 lat[engine].extend(r.latencies)
