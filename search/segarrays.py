@@ -8,9 +8,14 @@ postings only as flat arrays, in one file of the segment (``<segment>.rka``), wh
 
 * per term: its bytes, the index of its first posting, the offset of its first value;
 * per posting: document number (int32), weight (float32), number of occurrences;
-* per occurrence, flat: position (int32), first character (int32) and length in characters
-  (uint16), -1 and 0 in a field that keeps no character offsets; a phrase is checked and a
-  page's highlights are found over whole arrays.
+* per occurrence, flat: position, first character and length in characters, -1 and 0 in a
+  field that keeps no character offsets; a phrase is checked and a page's highlights are
+  found over whole arrays.
+
+Counts, positions and offsets count within one passage, so they are small: each of those
+arrays is written in the narrowest integer type that holds the segment's values (int16 and
+uint8 as a rule; the header names the type, and a reader takes it from there), which makes
+an index about a third smaller than with 32-bit values.
 
 A reader maps the file and slices it (:class:`SegmentArrays`): a term's postings are two
 array views, found by a binary search over the field's sorted terms. The layout: an 8-byte
@@ -33,7 +38,7 @@ _LOOKUPS_MAX = 50_000  # term lookups remembered per segment
 _SAMPLE_EVERY = 32  # one term in this many is kept as bytes to start a lookup
 
 
-# name -> numpy dtype, in file order.
+# name -> numpy dtype (the widest, for _NARROW's), in file order.
 _ARRAYS = {
     "term_bytes": "u1",
     "term_starts": "<i8",  # per term + 1: offset of its bytes
@@ -46,6 +51,31 @@ _ARRAYS = {
     "char_starts": "<i4",
     "char_lengths": "<u2",
 }
+# Arrays written in the first of these types that holds every value of the segment.
+_NARROW = {
+    "position_counts": ("<u1", "<u2", "<u4"),
+    "positions": ("<i2", "<i4"),
+    "char_starts": ("<i2", "<i4"),
+    "char_lengths": ("<u1", "<u2"),
+}
+
+
+def _narrowest(parts: list[np.ndarray], dtypes: tuple[str, ...]) -> str:
+    """The first of ``dtypes`` that holds every value of ``parts``.
+
+    >>> _narrowest([np.array([-1, 300]), np.array([], np.int32)], ("<i2", "<i4"))
+    '<i2'
+    >>> _narrowest([np.array([0, 256])], ("<u1", "<u2")), _narrowest([], ("<u1", "<u2"))
+    ('<u2', '<u1')
+    """
+    filled = [p for p in parts if len(p)]
+    lo = min((int(p.min()) for p in filled), default=0)
+    hi = max((int(p.max()) for p in filled), default=0)
+    for dtype in dtypes:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return dtype
+    return dtypes[-1]
 
 
 def write_sorted(out, fields) -> None:
@@ -75,13 +105,15 @@ def write_sorted(out, fields) -> None:
     # end of a large segment the occurrence arrays alone are hundreds of megabytes.
     layout, offset = {}, 0
     for name, dtype in _ARRAYS.items():
+        if name in _NARROW:
+            dtype = _narrowest(parts[name], _NARROW[name])
         count = sum(len(part) for part in parts[name])
         layout[name] = [offset, dtype, count]
         offset += _padded(count * np.dtype(dtype).itemsize)
     header = json.dumps({"fields": header_fields, "arrays": layout}).encode("utf-8")
     header += b" " * (_padded(len(header)) - len(header))
     out.write(MAGIC + struct.pack("<Q", len(header)) + header)
-    for name, dtype in _ARRAYS.items():
+    for name, (_, dtype, _) in layout.items():
         size = 0
         for part in parts[name]:
             data = np.ascontiguousarray(part, dtype=dtype)

@@ -101,6 +101,43 @@ def test_arrays_round_trip_through_batches_and_the_file(monkeypatch):
         assert positions.tolist() == [o[0] for r in rows[1:] for o in r[1]]
 
 
+@pytest.mark.parametrize(
+    ("position", "start", "length", "expected"),
+    [
+        (
+            3,
+            10,
+            2,
+            {"position_counts": "<u1", "positions": "<i2", "char_starts": "<i2", "char_lengths": "<u1"},
+        ),
+        (70_000, 40_000, 300, {"positions": "<i4", "char_starts": "<i4", "char_lengths": "<u2"}),
+    ],
+)
+def test_occurrence_arrays_take_the_narrowest_type_that_holds_them(position, start, length, expected):
+    """Small values are written as int16/uint8, and a segment holding a larger one widens
+    that array; either way the values read back the same."""
+    vocab, buffer = Vocab(), postingbuffer.FieldBuffer("a", "characters")
+    count = 300 if length == 300 else 1  # 300 occurrences of one term in one document: a uint16 count
+    terms = vocab.ids_of(["x"] * count + ["y"])
+    positions = [position + i for i in range(count)] + [0]
+    starts = [start + i for i in range(count)] + [-1]
+    ends = [s + length for s in starts[:-1]] + [-1]
+    buffer.add_numbered(vocab, [0] * (count + 1), terms, positions, starts, ends)
+    out = io.BytesIO()
+    segarrays.write_sorted(out, [buffer.sort()])
+    arrays = segarrays.SegmentArrays(out.getvalue())
+    if count > 255:
+        expected = {**expected, "position_counts": "<u2"}
+    assert {name: arrays.arrays[name].dtype for name in expected} == {
+        k: np.dtype(v) for k, v in expected.items()
+    }
+    found = arrays.characters(arrays.term("a", b"x"), [0])
+    assert found == {0: [(position + i, start + i, start + i + length) for i in range(count)]}
+    assert arrays.characters(arrays.term("a", b"y"), [0]) == {0: [(0, -1, -1)]}
+    where, read = arrays.positions(arrays.term("a", b"x"), np.array([0]))
+    assert read.tolist() == positions[:-1] and where.tolist() == [0] * count
+
+
 def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
     """Segments written before the arrays existed (or by Whoosh's own codec) still read."""
     schema = backend.fields.Schema(body=backend.fields.TEXT(chars=True))
