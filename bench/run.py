@@ -797,7 +797,7 @@ def bench_size(n: int, args) -> dict:
                 res["paired_builds_error"] = f"{type(exc).__name__}: {exc}"
                 log(f"  paired builds failed: {res['paired_builds_error']}")
     if not args.keep:
-        shutil.rmtree(os.path.join(work, f"index-{n}"), ignore_errors=True)
+        shutil.rmtree(idx, ignore_errors=True)
         shutil.rmtree(gdir, ignore_errors=True)
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     return res

@@ -38,7 +38,7 @@ _LOOKUPS_MAX = 50_000  # term lookups remembered per segment
 _SAMPLE_EVERY = 32  # one term in this many is kept as bytes to start a lookup
 
 
-# name -> numpy dtype (the widest, for _NARROW's), in file order.
+# name -> numpy dtype (for _NARROW's arrays, the widest), in file order.
 _ARRAYS = {
     "term_bytes": "u1",
     "term_starts": "<i8",  # per term + 1: offset of its bytes
@@ -51,12 +51,13 @@ _ARRAYS = {
     "char_starts": "<i4",
     "char_lengths": "<u2",
 }
-# Arrays written in the first of these types that holds every value of the segment.
+# Arrays written in the first of these types, or else their _ARRAYS type, that holds every
+# value of the segment.
 _NARROW = {
-    "position_counts": ("<u1", "<u2", "<u4"),
-    "positions": ("<i2", "<i4"),
-    "char_starts": ("<i2", "<i4"),
-    "char_lengths": ("<u1", "<u2"),
+    "position_counts": ("<u1", "<u2"),
+    "positions": ("<i2",),
+    "char_starts": ("<i2",),
+    "char_lengths": ("<u1",),
 }
 
 
@@ -106,7 +107,7 @@ def write_sorted(out, fields) -> None:
     layout, offset = {}, 0
     for name, dtype in _ARRAYS.items():
         if name in _NARROW:
-            dtype = _narrowest(parts[name], _NARROW[name])
+            dtype = _narrowest(parts[name], (*_NARROW[name], dtype))
         count = sum(len(part) for part in parts[name])
         layout[name] = [offset, dtype, count]
         offset += _padded(count * np.dtype(dtype).itemsize)
