@@ -33,6 +33,7 @@ from whoosh.analysis import (
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN as W3_LENGTHS_COLUMN
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocWriter, W3TermInfo, _lenfield
 from whoosh.filedb import structfile
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -469,7 +470,8 @@ class ArraySegmentWriter:
     def finish(self, compound: bool = True):
         """Write the arrays, close the segment and return it (for the TOC)."""
         self.perdoc.close()
-        out = self.segment.create_file(self.storage, segarrays.EXT)
+        out_name = self.segment.make_filename(segarrays.EXT)
+        out = self.storage.create_file(out_name)
         fields = []
         for name in sorted(self.buffers):
             fields.append(self.buffers[name].sort())
@@ -478,7 +480,13 @@ class ArraySegmentWriter:
         out.close()
         self.segment.set_doc_count(self.docnum)
         if compound:
-            self.segment.create_compound_file(self.storage)
+            # Whoosh's create_compound_file, but the posting arrays (most of a segment's
+            # bytes) stay a loose file beside it: a reader maps them just as well there, and
+            # the rebuild does not copy them a second time.
+            names = [n for n in self.segment.list_files(self.storage) if n != out_name]
+            CompoundStorage.assemble(self.segment.create_file(self.storage, ".seg"), self.storage, names)
+            for name in names:
+                self.storage.delete_file(name)
             self.segment.compound = True
         return self.segment
 
@@ -521,7 +529,8 @@ def _arrays_of(storage, segment) -> segarrays.SegmentArrays | None:
         if buf is None:
             # A loose file is mapped rather than read; one inside a compound file that could
             # not be mapped is read.
-            folder = getattr(storage, "folder", None)
+            # (a compound segment's storage looks in the compound file, then the folder: b)
+            folder = getattr(storage, "folder", None) or getattr(getattr(storage, "b", None), "folder", None)
             path = f"{folder}/{name}" if folder else None
             buf = np.memmap(path, mode="r") if path and os.path.isfile(path) else f.read()
             f.close()

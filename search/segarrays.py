@@ -36,6 +36,7 @@ MAGIC = b"RKARR001"
 _ALIGN = 8
 _LOOKUPS_MAX = 50_000  # term lookups remembered per segment
 _SAMPLE_EVERY = 32  # one term in this many is kept as bytes to start a lookup
+_BLOCK = 1 << 20  # values converted to the written type at a time
 
 
 # name -> numpy dtype (for _NARROW's arrays, the widest), in file order.
@@ -116,10 +117,18 @@ def write_sorted(out, fields) -> None:
     out.write(MAGIC + struct.pack("<Q", len(header)) + header)
     for name, (_, dtype, _) in layout.items():
         size = 0
+        block = np.empty(0, dtype)
         for part in parts[name]:
-            data = np.ascontiguousarray(part, dtype=dtype)
-            out.write(data.tobytes())
-            size += data.nbytes
+            if part.dtype == np.dtype(dtype) and part.flags.c_contiguous:
+                out.write(memoryview(part).cast("B"))
+            else:  # converted a block at a time into one buffer, not as a copy of the whole
+                if not len(block):
+                    block = np.empty(_BLOCK, dtype)
+                for at in range(0, len(part), _BLOCK):
+                    piece = part[at : at + _BLOCK]
+                    np.copyto(block[: len(piece)], piece, casting="unsafe")
+                    out.write(memoryview(block[: len(piece)]).cast("B"))
+            size += len(part) * np.dtype(dtype).itemsize
         out.write(b"\0" * (_padded(size) - size))
 
 
