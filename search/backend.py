@@ -472,11 +472,13 @@ class ArraySegmentWriter:
         self.perdoc.close()
         out_name = self.segment.make_filename(segarrays.EXT)
         out = self.storage.create_file(out_name)
-        fields = []
-        for name in sorted(self.buffers):
-            fields.append(self.buffers[name].sort())
+        fields = {}
+        # Largest first: the peak of a segment's memory is the largest field's sort, and
+        # every field sorted before it waits in memory, sorted, until all are written.
+        for name in sorted(self.buffers, key=lambda name: -len(self.buffers[name])):
+            fields[name] = self.buffers[name].sort()
             self.buffers[name] = None  # the token arrays can go as soon as they are sorted
-        segarrays.write_sorted(out, fields)
+        segarrays.write_sorted(out, [fields[name] for name in sorted(fields)])
         out.close()
         self.segment.set_doc_count(self.docnum)
         if compound:
