@@ -15,7 +15,9 @@ postings only as flat arrays, in one file of the segment (``<segment>.rka``), wh
 Counts, positions and offsets count within one passage, so they are small: each of those
 arrays is written in the narrowest integer type that holds the segment's values (int16 and
 uint8 as a rule; the header names the type, and a reader takes it from there), which makes
-an index about a third smaller than with 32-bit values.
+an index about a third smaller than with 32-bit values. Document numbers take 16 bits in a
+segment of fewer than 65,536 documents, and weights (occurrence counts times the field's
+boost) take 16-bit floats when every one of them is exact in that type.
 
 A reader maps the file and slices it (:class:`SegmentArrays`): a term's postings are two
 array views, found by a binary search over the field's sorted terms. The layout: an 8-byte
@@ -55,6 +57,8 @@ _ARRAYS = {
 # Arrays written in the first of these types, or else their _ARRAYS type, that holds every
 # value of the segment.
 _NARROW = {
+    "docs": ("<u2",),  # a segment of fewer than 65,536 documents
+    "weights": ("<f2",),  # occurrence counts times a field boost of 1, 1.5 or 2: exact in 16 bits
     "position_counts": ("<u1", "<u2"),
     "positions": ("<i2",),
     "char_starts": ("<i2",),
@@ -63,14 +67,22 @@ _NARROW = {
 
 
 def _narrowest(parts: list[np.ndarray], dtypes: tuple[str, ...]) -> str:
-    """The first of ``dtypes`` that holds every value of ``parts``.
+    """The first of ``dtypes`` that holds every value of ``parts`` (a float type: exactly).
 
     >>> _narrowest([np.array([-1, 300]), np.array([], np.int32)], ("<i2", "<i4"))
     '<i2'
     >>> _narrowest([np.array([0, 256])], ("<u1", "<u2")), _narrowest([], ("<u1", "<u2"))
     ('<u2', '<u1')
+    >>> weights = np.array([1.0, 1.5, 3.0], np.float32)
+    >>> _narrowest([weights], ("<f2", "<f4")), _narrowest([weights * 1.1], ("<f2", "<f4"))
+    ('<f2', '<f4')
     """
     filled = [p for p in parts if len(p)]
+    if any(np.dtype(dtype).kind == "f" for dtype in dtypes):
+        for dtype in dtypes:
+            if all(np.array_equal(p.astype(dtype), p) for p in filled):
+                return dtype
+        return dtypes[-1]
     lo = min((int(p.min()) for p in filled), default=0)
     hi = max((int(p.max()) for p in filled), default=0)
     for dtype in dtypes:

@@ -143,6 +143,32 @@ def test_occurrence_arrays_take_the_narrowest_type_that_holds_them(position, sta
     assert read.tolist() == positions[:-1] and where.tolist() == [0] * count
 
 
+@pytest.mark.parametrize(
+    ("last_doc", "boost", "expected"),
+    [
+        (65_535, 1.5, {"docs": "<u2", "weights": "<f2"}),
+        (65_536, 1.5, {"docs": "<i4", "weights": "<f2"}),
+        (7, 1.1, {"docs": "<u2", "weights": "<f4"}),  # 1.1 is not exact in 16 bits
+    ],
+)
+def test_documents_and_weights_take_16_bits_when_exact(last_doc, boost, expected):
+    """Document numbers below 65,536 are written as uint16 and weights exact in float16 as
+    float16; either way a term's postings read back the same."""
+    vocab, buffer = Vocab(), postingbuffer.FieldBuffer("a", "characters", boost=boost)
+    terms = vocab.ids_of(["x", "x", "x", "y"])
+    buffer.add_numbered(vocab, [0, 0, 3, last_doc], terms, [0, 1, 0, 0], [0, 2, 0, 0], [1, 3, 1, 1])
+    out = io.BytesIO()
+    segarrays.write_sorted(out, [buffer.sort()])
+    arrays = segarrays.SegmentArrays(out.getvalue())
+    assert {name: arrays.arrays[name].dtype for name in expected} == {
+        k: np.dtype(v) for k, v in expected.items()
+    }
+    docs, weights = arrays.postings(arrays.term("a", b"x"))
+    assert docs.tolist() == [0, 3] and weights.tolist() == [np.float32(2 * boost), np.float32(boost)]
+    docs, weights = arrays.postings(arrays.term("a", b"y"))
+    assert docs.tolist() == [last_doc] and weights.tolist() == [np.float32(boost)]
+
+
 def test_a_segment_without_arrays_is_read_through_whoosh(tmp_path):
     """Segments written before the arrays existed (or by Whoosh's own codec) still read."""
     schema = backend.fields.Schema(body=backend.fields.TEXT(chars=True))
