@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.segarrays import narrowest
 from search.vocab import Vocab
 
 __all__ = ["FieldBuffer", "SortedField"]
@@ -83,12 +84,7 @@ def _narrow(values: np.ndarray, kinds: tuple) -> np.ndarray:
     >>> [_narrow(np.array(v), (np.int16, np.int32)).dtype.name for v in ([-1, 5], [40000], [])]
     ['int16', 'int32', 'int16']
     """
-    lo, hi = (int(values.min()), int(values.max())) if len(values) else (0, 0)
-    for kind in kinds:
-        info = np.iinfo(kind)
-        if info.min <= lo and hi <= info.max:
-            return values.astype(kind, copy=False)
-    return values.astype(kinds[-1], copy=False)
+    return values.astype(narrowest([values], kinds), copy=False)
 
 
 class FieldBuffer:

@@ -7,7 +7,7 @@ postings only as flat arrays, in one file of the segment (``<segment>.rka``), wh
 :func:`write_sorted` writes from the sorted token arrays of :mod:`search.postingbuffer`:
 
 * per term: its bytes, the index of its first posting, the offset of its first value;
-* per posting: document number (int32), weight (float32), number of occurrences;
+* per posting: document number, weight, number of occurrences;
 * per occurrence, flat: position, first character and length in characters, -1 and 0 in a
   field that keeps no character offsets; a phrase is checked and a page's highlights are
   found over whole arrays.
@@ -66,15 +66,15 @@ _NARROW = {
 }
 
 
-def _narrowest(parts: list[np.ndarray], dtypes: tuple[str, ...]) -> str:
+def narrowest(parts: list[np.ndarray], dtypes: tuple) -> str:
     """The first of ``dtypes`` that holds every value of ``parts`` (a float type: exactly).
 
-    >>> _narrowest([np.array([-1, 300]), np.array([], np.int32)], ("<i2", "<i4"))
+    >>> narrowest([np.array([-1, 300]), np.array([], np.int32)], ("<i2", "<i4"))
     '<i2'
-    >>> _narrowest([np.array([0, 256])], ("<u1", "<u2")), _narrowest([], ("<u1", "<u2"))
+    >>> narrowest([np.array([0, 256])], ("<u1", "<u2")), narrowest([], ("<u1", "<u2"))
     ('<u2', '<u1')
     >>> weights = np.array([1.0, 1.5, 3.0], np.float32)
-    >>> _narrowest([weights], ("<f2", "<f4")), _narrowest([weights * 1.1], ("<f2", "<f4"))
+    >>> narrowest([weights], ("<f2", "<f4")), narrowest([weights * 1.1], ("<f2", "<f4"))
     ('<f2', '<f4')
     """
     filled = [p for p in parts if len(p)]
@@ -120,7 +120,7 @@ def write_sorted(out, fields) -> None:
     layout, offset = {}, 0
     for name, dtype in _ARRAYS.items():
         if name in _NARROW:
-            dtype = _narrowest(parts[name], (*_NARROW[name], dtype))
+            dtype = narrowest(parts[name], (*_NARROW[name], dtype))
         count = sum(len(part) for part in parts[name])
         layout[name] = [offset, dtype, count]
         offset += _padded(count * np.dtype(dtype).itemsize)
@@ -129,12 +129,12 @@ def write_sorted(out, fields) -> None:
     out.write(MAGIC + struct.pack("<Q", len(header)) + header)
     for name, (_, dtype, _) in layout.items():
         size = 0
-        block = np.empty(0, dtype)
+        block = None
         for part in parts[name]:
             if part.dtype == np.dtype(dtype) and part.flags.c_contiguous:
                 out.write(memoryview(part).cast("B"))
             else:  # converted a block at a time into one buffer, not as a copy of the whole
-                if not len(block):
+                if block is None:
                     block = np.empty(_BLOCK, dtype)
                 for at in range(0, len(part), _BLOCK):
                     piece = part[at : at + _BLOCK]
@@ -318,4 +318,4 @@ class SegmentArrays:
         return found
 
 
-__all__ = ["EXT", "SegmentArrays", "write_sorted"]
+__all__ = ["EXT", "SegmentArrays", "narrowest", "write_sorted"]
