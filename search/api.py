@@ -74,7 +74,7 @@ class _Generation:
         with cls._lock:
             if cls._current is None or cls._current.gen != gen:
                 if cls._current is not None:
-                    forget_segment_arrays()
+                    forget_segment_arrays(keep=str(gen))
                 cls._current = cls(gen, doc_count)
             return cls._current
 
@@ -117,21 +117,34 @@ class Engine:
 
     # -- index access ------------------------------------------------------------------------
     def _view(self) -> _View:
-        gen = store.current_generation(self.root)
-        if gen is None:
-            store.open_index(self.root)  # raises IndexMissing with a clear message
         local = self._local
-        if local.view is None or local.view.gen != gen:
-            info = store.read_info(gen)
+        attempts = 3
+        while True:
+            gen = store.served_generation(self.root)
+            if local.view is not None and local.view.gen == gen:
+                return local.view
+            attempts -= 1
+            try:
+                info = store.read_info(gen)
+                searcher = store.open_generation(gen).searcher()
+            except FileNotFoundError as exc:
+                # A rebuild switched the index and deleted this generation while it was being
+                # opened: open the one served now.
+                if attempts == 0:
+                    raise IndexMissing(
+                        f"the index at {self.root} is incomplete ({exc}): rebuild it with `renkei index`"
+                    ) from exc
+                continue
             if info.get("schema_version") != SCHEMA_VERSION:
+                searcher.close()
                 raise IndexMissing(
                     f"the index at {self.root} was built by another version of renkei: "
                     "rebuild it with `renkei index`"
                 )
             if local.view is not None:
                 local.view.searcher.close()
-            local.view = _View(store.open_index(self.root).searcher(), info, gen)
-        return local.view
+            local.view = _View(searcher, info, gen)
+            return local.view
 
     def warm(self) -> bool:
         """Load what a process's first search would otherwise load while a user waits: the

@@ -123,7 +123,12 @@ class _ArrayCodec(W3Codec):
         return _ArrayPerDocWriter(self, storage, segment)
 
     def terms_reader(self, storage, segment):
-        return _ArrayTermsReader(_arrays_of(storage, segment))
+        arrays = _arrays_of(storage, segment)
+        if arrays is None:
+            # Every segment of this codec has its arrays: a rebuild deleted this generation
+            # while it was being opened (the caller opens the one served now).
+            raise FileNotFoundError(f"the posting arrays of segment {segment.segment_id()} are gone")
+        return _ArrayTermsReader(arrays)
 
 
 class _ArrayCursor:
@@ -501,7 +506,7 @@ class ArraySegmentWriter:
                 self.storage.delete_file(name)
 
 
-_ARRAYS: OrderedDict[str, segarrays.SegmentArrays | None] = OrderedDict()
+_ARRAYS: OrderedDict[tuple[str | None, str], segarrays.SegmentArrays | None] = OrderedDict()
 _ARRAYS_MAX = 64  # segments whose arrays stay mapped (a generation has a few per build worker)
 _ARRAYS_LOCK = threading.Lock()
 
@@ -514,11 +519,19 @@ def segment_arrays(leaf) -> segarrays.SegmentArrays | None:
         return None
     if leaf.has_deletions() and not isinstance(segment.codec(), _ArrayCodec):
         return None  # the arrays still hold the deleted documents; Whoosh's postings do not
+    terms = getattr(leaf, "_terms", None)
+    if isinstance(terms, _ArrayTermsReader):
+        # The reader mapped its arrays when it opened: a request that began before a rebuild
+        # switched the index keeps them after the old generation's files are deleted and the
+        # process's cache has let them go.
+        return terms._arrays
     return _arrays_of(getattr(leaf, "_storage", None), segment)
 
 
 def _arrays_of(storage, segment) -> segarrays.SegmentArrays | None:
-    key = segment.segment_id()
+    # (a compound segment's storage looks in the compound file, then the folder: b)
+    folder = getattr(storage, "folder", None) or getattr(getattr(storage, "b", None), "folder", None)
+    key = (folder, segment.segment_id())
     with _ARRAYS_LOCK:
         if key in _ARRAYS:
             _ARRAYS.move_to_end(key)
@@ -531,8 +544,6 @@ def _arrays_of(storage, segment) -> segarrays.SegmentArrays | None:
         if buf is None:
             # A loose file is mapped rather than read; one inside a compound file that could
             # not be mapped is read.
-            # (a compound segment's storage looks in the compound file, then the folder: b)
-            folder = getattr(storage, "folder", None) or getattr(getattr(storage, "b", None), "folder", None)
             path = f"{folder}/{name}" if folder else None
             buf = np.memmap(path, mode="r") if path and os.path.isfile(path) else f.read()
             f.close()
@@ -544,11 +555,13 @@ def _arrays_of(storage, segment) -> segarrays.SegmentArrays | None:
     return found
 
 
-def forget_segment_arrays() -> None:
-    """Drop every segment's arrays (when a new generation is served): the maps of an old
-    generation's files would otherwise keep them, deleted, on disk."""
+def forget_segment_arrays(keep: str | None = None) -> None:
+    """Drop the arrays of every segment outside the folder ``keep`` (when a new generation is
+    served): the maps of an old generation's files would otherwise keep them, deleted, on
+    disk. Readers still open on the old generation hold their own."""
     with _ARRAYS_LOCK:
-        _ARRAYS.clear()
+        for key in [k for k in _ARRAYS if k[0] != keep]:
+            del _ARRAYS[key]
 
 
 def _term_number(arrays: segarrays.SegmentArrays, leaf, fieldname: str, text) -> int | None:

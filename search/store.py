@@ -28,20 +28,43 @@ INFO = "renkei.json"
 def current_generation(root: Path) -> Path | None:
     """The generation being served, or None when no index was ever built here."""
     link = root / CURRENT
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    path = root / target
-    return path if (path / INFO).exists() else None
+    for _ in range(3):
+        try:
+            target = os.readlink(link)
+        except OSError:
+            return None
+        path = root / target
+        if (path / INFO).exists():
+            return path
+        # A rebuild may have switched the link and deleted this generation since it was read.
+        try:
+            if os.readlink(link) == target:
+                return None
+        except OSError:
+            return None
+    return None
+
+
+def served_generation(root: Path) -> Path:
+    """The generation being served; :class:`IndexMissing` when there is none."""
+    gen = current_generation(root)
+    if gen is None:
+        raise IndexMissing(f"no index at {root}: build one with `renkei index`")
+    return gen
 
 
 def open_index(root: Path):
     """The Whoosh index of the served generation."""
-    gen = current_generation(root)
-    if gen is None:
-        raise IndexMissing(f"no index at {root}: build one with `renkei index`")
-    return index.open_dir(str(gen))
+    return open_generation(served_generation(root))
+
+
+def open_generation(gen: Path):
+    """The Whoosh index of one generation (the one a caller resolved, even if a rebuild has
+    switched the link since)."""
+    try:
+        return index.open_dir(str(gen))
+    except index.EmptyIndexError as exc:  # its table of contents is gone: deleted meanwhile
+        raise FileNotFoundError(f"no index in {gen}") from exc
 
 
 def is_current(root: Path, schema_version: int) -> bool:

@@ -329,6 +329,78 @@ def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, seeds_d
     assert set(backend._ARRAYS) and not old & set(backend._ARRAYS)
 
 
+def test_a_search_begun_before_a_switch_still_reads_its_generation(tmp_path, seeds_dir):
+    """A thread's searcher opened before a rebuild keeps its posting arrays after the rebuild
+    deleted the old files and another thread's first search dropped the process's cache."""
+    import shutil
+    import threading
+
+    from indexer.build import build
+    from search import backend, store
+    from search.api import Engine
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
+        shutil.copy(seeds_dir / name, seeds / name)
+    build(seeds, tmp_path / "index")
+    engine = Engine(tmp_path / "index")
+    view = engine._view()  # this thread's request has begun
+    old = view.gen
+    build(seeds, tmp_path / "index")
+    assert not old.exists()
+    other = threading.Thread(target=engine.search, args=("連携",))
+    other.start()
+    other.join()
+    served = str(store.current_generation(tmp_path / "index"))
+    assert backend._ARRAYS and {folder for folder, _ in backend._ARRAYS} == {served}
+    for leaf, _ in view.searcher.reader().leaf_readers():
+        docs, _weights = backend.leaf_postings(leaf, "text", "連携")
+        assert len(docs) > 0
+
+
+def test_a_generation_deleted_while_it_is_opened_gives_way_to_the_new_one(tmp_path, seeds_dir, monkeypatch):
+    """Between reading the ``current`` link and opening its generation, a rebuild may switch
+    the link and delete that generation: the search opens the one served now."""
+    import shutil
+
+    from indexer.build import build
+    from search import store
+    from search.api import Engine
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
+        shutil.copy(seeds_dir / name, seeds / name)
+    build(seeds, tmp_path / "index")
+    stale = store.current_generation(tmp_path / "index")
+    build(seeds, tmp_path / "index")
+    assert not stale.exists()
+    real, answers = store.current_generation, [stale]
+    monkeypatch.setattr(store, "current_generation", lambda root: answers.pop() if answers else real(root))
+    engine = Engine(tmp_path / "index")
+    assert engine.search("連携")["total"] > 0
+    assert engine._local.view.gen == real(tmp_path / "index")
+
+
+def test_an_index_missing_its_posting_arrays_is_reported_not_read_as_empty(tmp_path, seeds_dir):
+    import shutil
+
+    from indexer.build import build
+    from search import segarrays, store
+    from search.api import Engine
+    from search.errors import IndexMissing
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(seeds_dir / sorted(p.name for p in seeds_dir.glob("*.txt"))[0], seeds)
+    build(seeds, tmp_path / "index")
+    for arrays in store.current_generation(tmp_path / "index").glob(f"*{segarrays.EXT}"):
+        arrays.unlink()
+    with pytest.raises(IndexMissing, match="incomplete"):
+        Engine(tmp_path / "index").search("連携")
+
+
 @pytest.fixture(scope="module")
 def tiny_engine(tmp_path_factory):
     """A tiny index of text written the ways the analyzer must see through."""
