@@ -306,20 +306,30 @@ def test_warming_loads_what_the_first_search_would(seed_index, tmp_path):
     assert engine.search("連携")["total"] > 0
 
 
-def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, seeds_dir):
-    """The arrays of a generation no longer served are dropped, so their mapped (and, after
-    the rebuild, deleted) files are released."""
+@pytest.fixture
+def two_file_index(tmp_path, seeds_dir):
+    """Two seed files in ``tmp_path/seeds``, indexed in ``tmp_path/index``; their folder."""
     import shutil
 
     from indexer.build import build
-    from search import backend
-    from search.api import Engine
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
         shutil.copy(seeds_dir / name, seeds / name)
     build(seeds, tmp_path / "index")
+    return seeds
+
+
+def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, two_file_index):
+    """The arrays of a generation no longer served are dropped, so their mapped (and, after
+    the rebuild, deleted) files are released."""
+
+    from indexer.build import build
+    from search import backend
+    from search.api import Engine
+
+    seeds = two_file_index
     engine = Engine(tmp_path / "index")
     engine.search("連携")
     old = set(backend._ARRAYS)
@@ -329,21 +339,16 @@ def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, seeds_d
     assert set(backend._ARRAYS) and not old & set(backend._ARRAYS)
 
 
-def test_a_search_begun_before_a_switch_still_reads_its_generation(tmp_path, seeds_dir):
+def test_a_search_begun_before_a_switch_still_reads_its_generation(tmp_path, two_file_index):
     """A thread's searcher opened before a rebuild keeps its posting arrays after the rebuild
     deleted the old files and another thread's first search dropped the process's cache."""
-    import shutil
     import threading
 
     from indexer.build import build
     from search import backend, store
     from search.api import Engine
 
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
-        shutil.copy(seeds_dir / name, seeds / name)
-    build(seeds, tmp_path / "index")
+    seeds = two_file_index
     engine = Engine(tmp_path / "index")
     view = engine._view()  # this thread's request has begun
     old = view.gen
@@ -359,20 +364,17 @@ def test_a_search_begun_before_a_switch_still_reads_its_generation(tmp_path, see
         assert len(docs) > 0
 
 
-def test_a_generation_deleted_while_it_is_opened_gives_way_to_the_new_one(tmp_path, seeds_dir, monkeypatch):
+def test_a_generation_deleted_while_it_is_opened_gives_way_to_the_new_one(
+    tmp_path, two_file_index, monkeypatch
+):
     """Between reading the ``current`` link and opening its generation, a rebuild may switch
     the link and delete that generation: the search opens the one served now."""
-    import shutil
 
     from indexer.build import build
     from search import store
     from search.api import Engine
 
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for name in sorted(p.name for p in seeds_dir.glob("*.txt"))[:2]:
-        shutil.copy(seeds_dir / name, seeds / name)
-    build(seeds, tmp_path / "index")
+    seeds = two_file_index
     stale = store.current_generation(tmp_path / "index")
     build(seeds, tmp_path / "index")
     assert not stale.exists()
