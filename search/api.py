@@ -126,6 +126,11 @@ class Engine:
             attempts -= 1
             try:
                 info = store.read_info(gen)
+                if info.get("schema_version") != SCHEMA_VERSION:
+                    raise IndexMissing(
+                        f"the index at {self.root} was built by another version of renkei: "
+                        "rebuild it with `renkei index`"
+                    )
                 searcher = store.open_generation(gen).searcher()
             except FileNotFoundError as exc:
                 # A rebuild switched the index and deleted this generation while it was being
@@ -135,12 +140,6 @@ class Engine:
                         f"the index at {self.root} is incomplete ({exc}): rebuild it with `renkei index`"
                     ) from exc
                 continue
-            if info.get("schema_version") != SCHEMA_VERSION:
-                searcher.close()
-                raise IndexMissing(
-                    f"the index at {self.root} was built by another version of renkei: "
-                    "rebuild it with `renkei index`"
-                )
             if local.view is not None:
                 local.view.searcher.close()
             local.view = _View(searcher, info, gen)

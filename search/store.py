@@ -28,20 +28,18 @@ INFO = "renkei.json"
 def current_generation(root: Path) -> Path | None:
     """The generation being served, or None when no index was ever built here."""
     link = root / CURRENT
-    for _ in range(3):
-        try:
-            target = os.readlink(link)
-        except OSError:
-            return None
-        path = root / target
-        if (path / INFO).exists():
-            return path
-        # A rebuild may have switched the link and deleted this generation since it was read.
-        try:
-            if os.readlink(link) == target:
+    try:
+        target = os.readlink(link)
+        for _ in range(3):
+            path = root / target
+            if (path / INFO).exists():
+                return path
+            # A rebuild may have switched the link and deleted this generation since it was read.
+            target, seen = os.readlink(link), target
+            if target == seen:
                 return None
-        except OSError:
-            return None
+    except OSError:
+        return None
     return None
 
 

@@ -324,7 +324,6 @@ def two_file_index(tmp_path, seeds_dir):
 def test_a_new_generation_releases_the_old_ones_posting_arrays(tmp_path, two_file_index):
     """The arrays of a generation no longer served are dropped, so their mapped (and, after
     the rebuild, deleted) files are released."""
-
     from indexer.build import build
     from search import backend
     from search.api import Engine
@@ -369,7 +368,6 @@ def test_a_generation_deleted_while_it_is_opened_gives_way_to_the_new_one(
 ):
     """Between reading the ``current`` link and opening its generation, a rebuild may switch
     the link and delete that generation: the search opens the one served now."""
-
     from indexer.build import build
     from search import store
     from search.api import Engine
