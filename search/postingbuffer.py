@@ -3,7 +3,7 @@
 Whoosh's writer turns each document's terms into pickled posting values, pools them as
 Python tuples, sorts the pool (spilling runs to disk) and encodes blocks a posting at a
 time, which made a rebuild cost ~10 ms a passage. Here a field's tokens are appended to
-typed arrays as term numbers; when the segment is written, one stable sort by term orders
+typed arrays as term numbers; when the segment is written, one counting sort by term orders
 every token (documents were added in order, and a document's tokens keep the analyzer's
 order), and postings, weights and occurrence arrays fall out of whole-array operations.
 The result is the same :mod:`search.segarrays` file Whoosh's writer produced.
@@ -20,7 +20,6 @@ from search.vocab import Vocab
 
 __all__ = ["FieldBuffer", "SortedField"]
 
-_LITTLE = np.little_endian  # which int32 half of an int64 holds its low bits
 BATCH = 250_000  # tokens that wait in lists before they move to arrays (per field)
 
 
@@ -57,25 +56,30 @@ def _encode(strings: list[str]) -> list[bytes]:
     return joined.encode("utf-8").split(b"\x00")
 
 
-def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray]:
-    r"""``encoded`` (distinct) sorted, and the sorting permutation.
+def _byte_order(terms: list) -> tuple[list[bytes], np.ndarray]:
+    r"""``terms`` (distinct, all str or all bytes) as bytes in byte order, and the sorting
+    permutation; str is encoded as UTF-8, whose byte order is the order of code points.
 
-    numpy sorts fixed-width bytes in C, ~2.5x faster than ``sorted``; it pads with NUL and
-    drops trailing NULs again, so terms with a NUL (never made by the analyzers), or long
-    terms that would make the array large, go the Python way.
+    numpy sorts fixed-width strings in C: bytes ~2.5x faster than ``sorted``, str (sorted
+    before they are encoded) twice as fast again. It pads with NUL and drops trailing NULs,
+    so terms with a NUL (never made by the analyzers), or long terms that would make the
+    array large, go the Python way.
 
     >>> _byte_order([b"b", b"a\x00", b"ab"])[0], _byte_order([b"b", b"ab", b"a"])[1].tolist()
     ([b'a\x00', b'ab', b'b'], [2, 1, 0])
+    >>> _byte_order(["b", "連携", "ab", "a\x00"])
+    ([b'a\x00', b'ab', b'b', b'\xe9\x80\xa3\xe6\x90\xba'], array([3, 2, 0, 1]))
     """
-    blob = b"".join(encoded)
-    width = max(map(len, encoded), default=0)
-    # The fixed-width array holds every term at the longest one's width: keep it small.
-    if b"\x00" in blob or (width > 64 and width * len(encoded) > 1 << 27):
-        order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
-        return [encoded[i] for i in order.tolist()], order
-    fixed = np.array(encoded, dtype=bytes) if encoded else np.empty(0, "S1")
-    order = np.argsort(fixed, kind="stable")
-    return fixed[order].tolist(), order
+    text = bool(terms) and isinstance(terms[0], str)
+    joined = ("" if text else b"").join(terms)
+    width = max(map(len, terms), default=0) * (4 if text else 1)
+    if ("\x00" if text else b"\x00") in joined or (width > 64 and width * len(terms) > 1 << 27):
+        order = np.array(sorted(range(len(terms)), key=terms.__getitem__), dtype=np.int64)
+    else:
+        fixed = np.array(terms, dtype=str if text else bytes) if terms else np.empty(0, "S1")
+        order = np.argsort(fixed, kind="stable")
+    ordered = [terms[i] for i in order.tolist()]
+    return (_encode(ordered) if text else ordered), order
 
 
 def _narrow(values: np.ndarray, kinds: tuple) -> np.ndarray:
@@ -185,8 +189,7 @@ class FieldBuffer:
             used = np.flatnonzero(present)
             local = None
         strings = [self.vocab.strings[i] for i in used.tolist()]
-        encoded = strings if self.values == "" else _encode(strings)  # postings' terms are bytes
-        ordered, order = _byte_order(encoded)
+        ordered, order = _byte_order(strings)  # (postings' terms are bytes already)
         rank = np.empty(len(order), dtype=np.int32)
         rank[order] = np.arange(len(order), dtype=np.int32)
         if local is not None:
@@ -197,24 +200,19 @@ class FieldBuffer:
         return ordered, by_number[terms]
 
     def sort(self) -> SortedField:
+        # Here, not at the top: a server imports this module (through the backend) but never
+        # sorts, and numba takes a quarter of a second to import.
+        from search.kernels import counting_order
+
         numbers, docs, third, starts, ends = self._columns()
         terms, ranks = self._ranks(numbers)
         del numbers
         n = len(ranks)
-        # Stable: documents were added in ascending order, a document's tokens in order.
-        # Sorting (rank, index) as one int64 is stable by construction, and numpy sorts
-        # int64 with SIMD: 2-3x faster than a stable argsort of the ranks. The key's two
-        # halves are written in place, and every step below writes into arrays it keeps or
-        # reuses: on a virtual machine a fresh page costs microseconds, and a large segment's
-        # temporaries were gigabytes of them.
-        keys = np.empty(n, dtype=np.int64)
-        halves = keys.view(np.int32).reshape(n, 2)[:, :: 1 if _LITTLE else -1]
-        halves[:, 0] = np.arange(n, dtype=np.int32)
-        halves[:, 1] = ranks
+        # Stable: documents were added in ascending order, a document's tokens in order. A
+        # counting sort by rank keeps that order in two passes over the tokens.
+        perm, tally = counting_order(ranks, len(terms))
         del ranks
-        keys.sort()
-        perm = halves[:, 0].astype(np.intp)  # (gathers by intp run 2-3x faster than by int32)
-        r = halves[:, 1]
+        r = np.repeat(np.arange(len(terms), dtype=np.int32), tally)
         d = docs[perm]
         del docs
         new = np.ones(n, dtype=bool)
@@ -225,7 +223,7 @@ class FieldBuffer:
         del new
         counts = np.diff(np.append(firsts, n))
         post_starts = np.searchsorted(r[firsts], np.arange(len(terms) + 1)).astype(np.int64)
-        del keys, halves, r
+        del r
         if not self.values:
             return SortedField(
                 self.name,
