@@ -1,38 +1,59 @@
 """A hash table from int64 keys to int32 numbers, probed for a whole array of keys at once.
 
 A rebuild numbers bigrams (by their two code points) and compound terms (by the numbers of
-their parts) this way: a Python dict costs ~100 ns a key in boxed ints and cache misses;
-the compiled probes of ``search.kernels`` a few ns.
+their parts) this way. A table starts as a Python dict (~100 ns a key in boxed ints and
+cache misses); once it has been probed for ``COMPILED_AFTER`` keys it moves to arrays probed
+by the compiled loops of ``search.kernels`` (a few ns a key), so a small rebuild never pays
+numba's start (0.5-0.8 s a process).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from itertools import repeat
 
-from search.kernels import table_add, table_find
+import numpy as np
 
 __all__ = ["KeyTable"]
 
+COMPILED_AFTER = 2_000_000  # keys probed before a table moves to compiled probes
+
 
 class KeyTable:
-    """Numbers of non-negative int64 keys: open addressing with linear probing, at most
-    half full. Keys are never deleted, so a key is absent once its probe reaches a free slot.
+    """Numbers of non-negative int64 keys. Once compiled: open addressing with linear probing,
+    at most half full; keys are never deleted, so a key is absent once its probe reaches a
+    free slot.
 
-    >>> t = KeyTable()
-    >>> t.add(np.array([7, 1 << 40]), np.array([0, 1], dtype=np.int32))
-    >>> t.find(np.array([1 << 40, 5, 7])).tolist()
-    [1, -1, 0]
+    >>> for after in (None, 0):
+    ...     t = KeyTable(compiled_after=after)
+    ...     t.add(np.array([7, 1 << 40]), np.array([0, 1], dtype=np.int32))
+    ...     print(t.find(np.array([1 << 40, 5, 7])).tolist(), t.size, t.compiled)
+    [1, -1, 0] 2 False
+    [1, -1, 0] 2 True
     """
 
-    __slots__ = ("bits", "keys", "size", "values")
+    __slots__ = ("bits", "compiled_after", "keys", "numbers", "probed", "size", "values")
 
-    def __init__(self, bits: int = 12) -> None:
-        self.bits, self.size = bits, 0
-        self.keys = np.full(1 << bits, -1, np.int64)  # -1: free
-        self.values = np.zeros(len(self.keys), np.int32)
+    def __init__(self, bits: int = 12, compiled_after: int | None = None) -> None:
+        self.bits, self.size, self.probed = bits, 0, 0
+        self.compiled_after = compiled_after  # None: COMPILED_AFTER, as it is when probed
+        self.numbers: dict[int, int] | None = {}  # until compiled
+        self.keys = self.values = np.empty(0, np.int64)
+
+    @property
+    def compiled(self) -> bool:
+        return self.numbers is None
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The numbers of ``keys`` (int64), -1 for keys not in the table."""
+        self.probed += len(keys)
+        limit = COMPILED_AFTER if self.compiled_after is None else self.compiled_after
+        if self.numbers is not None and self.probed >= limit:
+            self._compile()
+        if self.numbers is not None:
+            found = map(self.numbers.get, np.asarray(keys).tolist(), repeat(-1))
+            return np.fromiter(found, np.int32, count=len(keys))
+        from search.kernels import table_find  # (a rebuild's only: numba is slow to import)
+
         return table_find(self.keys, self.values, self.bits, np.ascontiguousarray(keys, dtype=np.int64))
 
     def add(self, keys: np.ndarray, values: np.ndarray) -> None:
@@ -40,16 +61,34 @@ class KeyTable:
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         if len(keys) and keys.min() < 0:
             raise ValueError("KeyTable: keys must not be negative")
+        values = np.ascontiguousarray(values, dtype=np.int32)
+        if self.numbers is not None:
+            self.numbers.update(zip(keys.tolist(), values.tolist(), strict=True))
+            self.size = len(self.numbers)
+            return
         if 2 * (self.size + len(keys)) > len(self.keys):
             self._grow(len(keys))
-        values = np.ascontiguousarray(values, dtype=np.int32)
+        from search.kernels import table_add
+
         self.size += table_add(self.keys, self.values, self.bits, keys, values)
+
+    def _compile(self) -> None:
+        held, self.numbers = self.numbers, None
+        self.size = 0
+        self._grow(len(held))
+        self.add(
+            np.fromiter(held, np.int64, count=len(held)),
+            np.fromiter(held.values(), np.int32, count=len(held)),
+        )
 
     def _grow(self, more: int) -> None:
         used = self.keys != -1
         old_keys, old_values = self.keys[used], self.values[used]
-        bits = self.bits + 1
+        bits = self.bits
         while 2 * (len(old_keys) + more) > 1 << bits:
             bits += 1
-        self.__init__(bits)
-        self.add(old_keys, old_values)
+        self.bits, self.size = bits, 0
+        self.keys = np.full(1 << bits, -1, np.int64)  # -1: free
+        self.values = np.zeros(len(self.keys), np.int32)
+        if len(old_keys):
+            self.add(old_keys, old_values)

@@ -107,9 +107,10 @@ def test_every_seed_passage_in_batches(seeds_dir: Path):
     assert vocab.strings == first
 
 
-def test_the_key_table_agrees_with_a_dict_through_growth_and_wrapping():
+@pytest.mark.parametrize("after", [0, 50_000, None])  # compiled from the start, midway, never
+def test_the_key_table_agrees_with_a_dict_through_growth_and_wrapping(after):
     rng = np.random.default_rng(7)
-    table, expected = KeyTable(), {}
+    table, expected = KeyTable(compiled_after=after), {}
     # Keys crowding the last hash slot probe on past it, wrapping to the first slots.
     crowd = rng.integers(0, 1 << 42, 400_000)
     slots = (crowd.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - table.bits)
@@ -125,4 +126,6 @@ def test_the_key_table_agrees_with_a_dict_through_growth_and_wrapping():
         probe = np.concatenate([np.fromiter(expected, np.int64), rng.integers(0, 1 << 42, 1000)])
         wanted = [expected.get(k, -1) for k in probe.tolist()]
         assert table.find(probe).tolist() == wanted
-        assert table.size == len(expected) and 2 * table.size <= 1 << table.bits
+        assert table.size == len(expected)
+        assert not table.compiled or 2 * table.size <= 1 << table.bits
+    assert table.compiled == (after is not None)

@@ -26,6 +26,15 @@ def test_search_does_not_import_flask():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
+def test_a_server_does_not_import_numba():
+    """Only a rebuild compiles loops (search/kernels.py); a server would pay numba's import."""
+    code = (
+        "import sys, search.api, web; web.create_app({'INDEX_DIR': 'var/none'});"
+        " sys.exit('numba' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
 def test_whoosh_is_imported_in_one_place():
     offenders = [
         str(path.relative_to(ROOT))
