@@ -167,7 +167,9 @@ def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         vocab = _RAW if kind == "reading" else VOCABS[kind]
         strings = vocab.strings
         lefts, rights = (new >> 32).tolist(), (new & 0xFFFFFFFF).tolist()
-        made = vocab.ids_of([strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)])
+        # Not looked up: most compounds are new, and one made of other parts elsewhere (or a
+        # morpheme of the same text) is merged with it by its string when a segment is written.
+        made = vocab.numbered([strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)])
         table.add(new, made)
         found[missing] = table.find(keys[missing])
     return found
@@ -179,7 +181,8 @@ def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:
     if len(_RAW_TERM) < len(_RAW):
         vocab = VOCABS["reading"]
         # A reading folds as a whole (the same as _form(_readings, s, False), uncached).
-        new = vocab.ids_of(list(map(fold_long_vowel, _RAW.strings[len(_RAW_TERM) :])))
+        # (Not looked up either: two readings that fold alike are merged by their string.)
+        new = vocab.numbered(list(map(fold_long_vowel, _RAW.strings[len(_RAW_TERM) :])))
         _RAW_TERM = np.concatenate((_RAW_TERM, new))
     return _RAW_TERM[raw_ids]
 

@@ -15,7 +15,8 @@ __all__ = ["Vocab"]
 
 
 class Vocab:
-    """Strings (or byte strings) numbered in order of first sight.
+    """Strings (or byte strings) numbered in order of first sight (or, by :meth:`numbered`,
+    as they come).
 
     >>> v = Vocab()
     >>> v.ids_of(["b", "a", "b"]).tolist(), v.id("a"), v.strings
@@ -37,6 +38,21 @@ class Vocab:
             found = self.ids[term] = len(self.strings)
             self.strings.append(term)
         return found
+
+    def numbered(self, terms: list[str]) -> np.ndarray:
+        """New numbers for ``terms`` (int32), without looking them up: a string numbered
+        before, or twice here, then has two numbers. For terms made faster than a lookup
+        costs (compounds, numbered by their parts); a segment merges a string's numbers.
+
+        >>> v = Vocab()
+        >>> v.ids_of(["a"]).tolist(), v.numbered(["ab", "a"]).tolist(), v.strings
+        ([0], [1, 2], ['a', 'ab', 'a'])
+        >>> v.id("ab"), v.id("a")
+        (3, 0)
+        """
+        first = len(self.strings)
+        self.strings.extend(terms)
+        return np.arange(first, len(self.strings), dtype=np.int32)
 
     def ids_of(self, terms: Iterable[str]) -> np.ndarray:
         """The numbers of ``terms`` (int32), numbering the new ones."""
