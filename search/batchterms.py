@@ -176,21 +176,19 @@ class _Spans(NamedTuple):
 
 def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Numbers of the compounds ``left`` + ``right`` (a term and the next part's term)."""
-    table = _PAIRS[kind]
     keys = (left.astype(np.int64) << 32) | right.astype(np.int64)
-    found = table.find(keys)
-    missing = found < 0
-    if missing.any():
-        new = np.unique(keys[missing])
-        vocab = _RAW if kind == "reading" else VOCABS[kind]
+    vocab = _RAW if kind == "reading" else VOCABS[kind]
+    first = len(vocab)
+    numbers, new = _PAIRS[kind].number(keys, first)
+    if len(new):
         strings = vocab.strings
         lefts, rights = (new >> 32).tolist(), (new & 0xFFFFFFFF).tolist()
         # Not looked up: most compounds are new, and one made of other parts elsewhere (or a
         # morpheme of the same text) is merged with it by its string when a segment is written.
         made = vocab.numbered([strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)])
-        table.add(new, made)
-        found[missing] = table.find(keys[missing])
-    return found
+        if made[0] != first:
+            raise RuntimeError("compound numbers out of step with their vocabulary")
+    return numbers
 
 
 def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:

@@ -72,19 +72,16 @@ def _terms(keys: np.ndarray, vocab: Vocab) -> np.ndarray:
         if len(_TABLES) >= 8:  # a rebuild has one bigram vocabulary; old ones may go
             del _TABLES[next(iter(_TABLES))]
         entry = _TABLES[id(vocab)] = (vocab, KeyTable())
-    ids = entry[1].find(keys)
-    missing = np.flatnonzero(ids < 0)
-    if len(missing):
-        new, first, where = np.unique(keys[missing], return_index=True, return_inverse=True)
-        order = np.argsort(first)  # number new terms in order of first sight, as Vocab does
-        numbers = np.empty(len(new), np.int32)
-        numbers[order] = [
-            vocab.id(chr(k >> _SHIFT) + chr(k & _LOW) if k & _LOW else chr(k >> _SHIFT))
-            for k in new[order].tolist()
-        ]
-        entry[1].add(new, numbers)
-        ids[missing] = numbers[where]
-    return ids
+    first = len(vocab)
+    numbers, new = entry[1].number(keys, first)
+    if len(new):
+        # A key is one string, so the new ones need no lookup (as Vocab.numbered allows).
+        made = vocab.numbered(
+            [chr(k >> _SHIFT) + chr(k & _LOW) if k & _LOW else chr(k >> _SHIFT) for k in new.tolist()]
+        )
+        if made[0] != first:
+            raise RuntimeError("bigram numbers out of step with their vocabulary")
+    return numbers
 
 
 def bigram_arrays(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["counting_order", "table_add", "table_find"]
+__all__ = ["counting_order", "table_add", "table_find", "table_number"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -92,3 +92,31 @@ def table_add(slots, values, bits, keys, numbers):
             values[s] = numbers[i]
             added += 1
     return added
+
+
+@numba.njit(cache=True, nogil=True)
+def table_number(slots, values, bits, keys, first):
+    """The values of ``keys``, a key the table lacks taking the next number from ``first``
+    (in order of first sight) and going in; returns them and the keys that went in. The
+    caller leaves room for every key, at most half full."""
+    mask = len(slots) - 1
+    out = np.empty(len(keys), np.int32)
+    new = np.empty(len(keys), np.int64)
+    added = 0
+    for i in range(len(keys)):
+        key = keys[i]
+        s = _slot(key, bits)
+        while True:
+            held = slots[s]
+            if held == key:
+                out[i] = values[s]
+                break
+            if held == -1:
+                slots[s] = key
+                values[s] = first + added
+                out[i] = first + added
+                new[added] = key
+                added += 1
+                break
+            s = (s + 1) & mask
+    return out, new[:added].copy()

@@ -45,16 +45,47 @@ class KeyTable:
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The numbers of ``keys`` (int64), -1 for keys not in the table."""
-        self.probed += len(keys)
-        limit = COMPILED_AFTER if self.compiled_after is None else self.compiled_after
-        if self.numbers is not None and self.probed >= limit:
-            self._compile()
+        self._probed(len(keys))
         if self.numbers is not None:
             found = map(self.numbers.get, np.asarray(keys).tolist(), repeat(-1))
             return np.fromiter(found, np.int32, count=len(keys))
         from search.kernels import table_find  # (a rebuild's only: numba is slow to import)
 
         return table_find(self.keys, self.values, self.bits, np.ascontiguousarray(keys, dtype=np.int64))
+
+    def number(self, keys: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
+        """The numbers of ``keys`` (int64), numbering those not in the table ``first``,
+        ``first + 1``, … in order of first sight; returns them and the keys numbered now.
+
+        >>> for after in (None, 0):
+        ...     t = KeyTable(compiled_after=after)
+        ...     t.add(np.array([7]), np.array([0], dtype=np.int32))
+        ...     numbers, new = t.number(np.array([9, 7, 9, 4]), 1)
+        ...     print(numbers.tolist(), new.tolist(), t.find(np.array([4, 9])).tolist(), t.size)
+        [1, 0, 1, 2] [9, 4] [2, 1] 3
+        [1, 0, 1, 2] [9, 4] [2, 1] 3
+        """
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        if len(keys) and keys.min() < 0:
+            raise ValueError("KeyTable: keys must not be negative")
+        self._probed(len(keys))
+        if self.numbers is not None:
+            table, new, numbers = self.numbers, [], []
+            for key in keys.tolist():
+                value = table.get(key)
+                if value is None:
+                    value = table[key] = first + len(new)
+                    new.append(key)
+                numbers.append(value)
+            self.size = len(table)
+            return np.array(numbers, dtype=np.int32), np.array(new, dtype=np.int64)
+        if 2 * (self.size + len(keys)) > len(self.keys):
+            self._grow(len(keys))
+        from search.kernels import table_number
+
+        numbers, new = table_number(self.keys, self.values, self.bits, keys, first)
+        self.size += len(new)
+        return numbers, new
 
     def add(self, keys: np.ndarray, values: np.ndarray) -> None:
         """Insert distinct ``keys`` that are not in the table yet."""
@@ -71,6 +102,12 @@ class KeyTable:
         from search.kernels import table_add
 
         self.size += table_add(self.keys, self.values, self.bits, keys, values)
+
+    def _probed(self, count: int) -> None:
+        self.probed += count
+        limit = COMPILED_AFTER if self.compiled_after is None else self.compiled_after
+        if self.numbers is not None and self.probed >= limit:
+            self._compile()
 
     def _compile(self) -> None:
         held, self.numbers = self.numbers, None

@@ -129,3 +129,19 @@ def test_the_key_table_agrees_with_a_dict_through_growth_and_wrapping(after):
         assert table.size == len(expected)
         assert not table.compiled or 2 * table.size <= 1 << table.bits
     assert table.compiled == (after is not None)
+
+
+@pytest.mark.parametrize("after", [0, 20_000, None])
+def test_the_key_table_numbers_new_keys_in_order_of_first_sight(after):
+    rng = np.random.default_rng(11)
+    table, expected = KeyTable(compiled_after=after), {}
+    for size in (5, 3000, 40_000, 7000):
+        keys = rng.integers(0, 1 << 20, size)  # repeats within and across batches
+        first = len(expected)
+        numbers, new = table.number(keys, first)
+        fresh = [k for k in dict.fromkeys(keys.tolist()) if k not in expected]
+        assert new.tolist() == fresh
+        expected.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+        assert numbers.tolist() == [expected[k] for k in keys.tolist()]
+        assert table.size == len(expected)
+    assert table.compiled == (after is not None)
