@@ -55,40 +55,36 @@ def _slot(key, bits):
 
 
 @numba.njit(cache=True, nogil=True)
+def _probe(slots, bits, key):
+    # The slot holding ``key``, or the free one where it would go: probes go on linearly
+    # and wrap; the table is at most half full, so a probe ends.
+    mask = len(slots) - 1
+    s = _slot(key, bits)
+    while slots[s] != -1 and slots[s] != key:
+        s = (s + 1) & mask
+    return s
+
+
+@numba.njit(cache=True, nogil=True)
 def table_find(slots, values, bits, keys):
     """The values of ``keys`` in an open-addressing table (``slots``: -1 for free), -1 for
-    keys it does not hold; probes go on linearly and wrap."""
-    mask = len(slots) - 1
+    keys it does not hold."""
     out = np.empty(len(keys), np.int32)
     for i in range(len(keys)):
-        key = keys[i]
-        s = _slot(key, bits)
-        while True:
-            held = slots[s]
-            if held == key:
-                out[i] = values[s]
-                break
-            if held == -1:
-                out[i] = -1
-                break
-            s = (s + 1) & mask
+        s = _probe(slots, bits, keys[i])
+        out[i] = values[s] if slots[s] == keys[i] else -1
     return out
 
 
 @numba.njit(cache=True, nogil=True)
 def table_add(slots, values, bits, keys, numbers):
     """Insert ``keys`` (absent from the table) with ``numbers``; a key given twice keeps its
-    first number. Returns how many keys were inserted. The caller keeps the table at most
-    half full, so every probe ends."""
-    mask = len(slots) - 1
+    first number. Returns how many keys were inserted. The caller leaves room for them all."""
     added = 0
     for i in range(len(keys)):
-        key = keys[i]
-        s = _slot(key, bits)
-        while slots[s] != -1 and slots[s] != key:
-            s = (s + 1) & mask
+        s = _probe(slots, bits, keys[i])
         if slots[s] == -1:
-            slots[s] = key
+            slots[s] = keys[i]
             values[s] = numbers[i]
             added += 1
     return added
@@ -98,25 +94,16 @@ def table_add(slots, values, bits, keys, numbers):
 def table_number(slots, values, bits, keys, first):
     """The values of ``keys``, a key the table lacks taking the next number from ``first``
     (in order of first sight) and going in; returns them and the keys that went in. The
-    caller leaves room for every key, at most half full."""
-    mask = len(slots) - 1
+    caller leaves room for every key."""
     out = np.empty(len(keys), np.int32)
     new = np.empty(len(keys), np.int64)
     added = 0
     for i in range(len(keys)):
-        key = keys[i]
-        s = _slot(key, bits)
-        while True:
-            held = slots[s]
-            if held == key:
-                out[i] = values[s]
-                break
-            if held == -1:
-                slots[s] = key
-                values[s] = first + added
-                out[i] = first + added
-                new[added] = key
-                added += 1
-                break
-            s = (s + 1) & mask
+        s = _probe(slots, bits, keys[i])
+        if slots[s] == -1:
+            slots[s] = keys[i]
+            values[s] = first + added
+            new[added] = keys[i]
+            added += 1
+        out[i] = values[s]
     return out, new[:added].copy()
