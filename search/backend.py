@@ -401,7 +401,6 @@ class ArraySegmentWriter:
         ``search.vocab.Vocab`` numbers, ``counts`` tokens per document; other indexed fields
         are indexed as their Whoosh field would index them."""
         first, count = self.docnum, len(values)
-        docnums = range(first, first + count)
         stored: list[dict] = [{} for _ in values]
         lengths: dict[str, list[int]] = {}
         columns: dict[str, tuple] = {}
@@ -418,11 +417,9 @@ class ArraySegmentWriter:
                     buf.add_numbered(vocab, docs, terms, positions, starts, ends)
                     field_lengths = counts.tolist()
                 else:
-                    field_lengths = [0] * count
-                    for i, (docnum, value) in enumerate(zip(docnums, column, strict=True)):
-                        if value is not None:
-                            postings, field_lengths[i] = self._indexed(name, field, value)
-                            buf.add_postings(docnum, postings)
+                    indexed = [None if v is None else self._indexed(name, field, v) for v in column]
+                    buf.add_documents_postings(first, [None if x is None else x[0] for x in indexed])
+                    field_lengths = [0 if x is None else x[1] for x in indexed]
                 if field.scorable:
                     lengths[name] = field_lengths
             if field.stored:

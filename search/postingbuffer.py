@@ -182,18 +182,24 @@ class FieldBuffer:
 
     def add_postings(self, doc: int, postings: list[tuple[bytes, float]]) -> None:
         """One document's (term bytes, weight) postings in a field without positions."""
+        self.add_documents_postings(doc, [postings])
+
+    def add_documents_postings(self, first: int, postings: list[list[tuple[bytes, float]] | None]) -> None:
+        """The postings of documents ``first``, ``first + 1``, … (None or [] for none), in
+        whole-list steps rather than a call a document."""
         if self.values:
             raise ValueError(f"field {self.name}: a positional field takes numbered tokens")
-        if not postings:
-            return
         if self.vocab is None:
             self.vocab = Vocab()
-        n = len(postings)
-        self._count += n
         pending = self._pending
-        pending[0].extend([t for t, _ in postings])
-        pending[1].append((doc, n))
-        pending[2].extend([w for _, w in postings])  # weights, in place of positions
+        counts = [(doc, len(p)) for doc, p in enumerate(postings, first) if p]
+        if not counts:
+            return
+        pending[0].extend([t for p in postings if p for t, _ in p])
+        pending[1].extend(counts)
+        pending[2].extend([w for p in postings if p for _, w in p])  # weights, in place of positions
+        n = sum(c for _, c in counts)
+        self._count += n
         self._pending_count += n
         if self._pending_count >= BATCH:
             self._move()
