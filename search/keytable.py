@@ -2,20 +2,27 @@
 
 A rebuild numbers bigrams (by their two code points) and compound terms (by the numbers of
 their parts) this way. A table starts as a Python dict (~100 ns a key in boxed ints and
-cache misses); once it has been probed for ``COMPILED_AFTER`` keys it moves to arrays probed
-by the compiled loops of ``search.kernels`` (a few ns a key), so a small rebuild never pays
-numba's start (0.5-0.8 s a process).
+cache misses); once it has been probed for ``COMPILED_AFTER`` keys, or once the process has
+started the compiled loops for anything else, it moves to arrays probed by the compiled loops
+of ``search.kernels`` (a few ns a key), so a small rebuild never pays numba's start (0.5-0.8 s
+a process) and a large one does not wait long to.
 """
 
 from __future__ import annotations
 
+import sys
 from itertools import repeat
 
 import numpy as np
 
 __all__ = ["KeyTable"]
 
-COMPILED_AFTER = 2_000_000  # keys probed before a table moves to compiled probes
+COMPILED_AFTER = 500_000  # keys probed before a table moves to compiled probes
+
+
+def _numba_started() -> bool:
+    """Whether this process has loaded the compiled loops already (their start is paid)."""
+    return "search.kernels" in sys.modules
 
 
 class KeyTable:
@@ -23,7 +30,7 @@ class KeyTable:
     at most half full; keys are never deleted, so a key is absent once its probe reaches a
     free slot.
 
-    >>> for after in (None, 0):
+    >>> for after in (10**12, 0):  # never compiled, compiled at once
     ...     t = KeyTable(compiled_after=after)
     ...     t.add(np.array([7, 1 << 40]), np.array([0, 1], dtype=np.int32))
     ...     print(t.find(np.array([1 << 40, 5, 7])).tolist(), t.size, t.compiled)
@@ -57,7 +64,7 @@ class KeyTable:
         """The numbers of ``keys`` (int64), numbering those not in the table ``first``,
         ``first + 1``, … in order of first sight; returns them and the keys numbered now.
 
-        >>> for after in (None, 0):
+        >>> for after in (10**12, 0):  # never compiled, compiled at once
         ...     t = KeyTable(compiled_after=after)
         ...     t.add(np.array([7]), np.array([0], dtype=np.int32))
         ...     numbers, new = t.number(np.array([9, 7, 9, 4]), 1)
@@ -70,13 +77,15 @@ class KeyTable:
             raise ValueError("KeyTable: keys must not be negative")
         self._probed(len(keys))
         if self.numbers is not None:
-            table, new, numbers = self.numbers, [], []
-            for key in keys.tolist():
-                value = table.get(key)
-                if value is None:
-                    value = table[key] = first + len(new)
-                    new.append(key)
-                numbers.append(value)
+            table, new, listed = self.numbers, [], keys.tolist()
+            numbers = list(map(table.get, listed))  # one C loop; then only the missing ones
+            if None in numbers:
+                for i, value in enumerate(numbers):
+                    if value is None:
+                        value = numbers[i] = table.get(listed[i])
+                        if value is None:  # not even numbered earlier in this call
+                            value = numbers[i] = table[listed[i]] = first + len(new)
+                            new.append(listed[i])
             self.size = len(table)
             return np.array(numbers, dtype=np.int32), np.array(new, dtype=np.int64)
         if 2 * (self.size + len(keys)) > len(self.keys):
@@ -105,8 +114,12 @@ class KeyTable:
 
     def _probed(self, count: int) -> None:
         self.probed += count
-        limit = COMPILED_AFTER if self.compiled_after is None else self.compiled_after
-        if self.numbers is not None and self.probed >= limit:
+        if self.numbers is None:
+            return
+        if self.compiled_after is None:  # the default: at once if another table went first
+            if self.probed >= COMPILED_AFTER or _numba_started():
+                self._compile()
+        elif self.probed >= self.compiled_after:
             self._compile()
 
     def _compile(self) -> None:

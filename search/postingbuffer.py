@@ -12,6 +12,7 @@ The result is the same :mod:`search.segarrays` file Whoosh's writer produced.
 from __future__ import annotations
 
 import operator
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,11 +101,17 @@ def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray, np.ndarr
     return ordered, order, ranks
 
 
+def _numba_started() -> bool:
+    """Whether this process has loaded the compiled loops already (their start is paid)."""
+    return "search.kernels" in sys.modules
+
+
 def stable_order(
     ranks: np.ndarray, size: int, compiled_from: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The stable order of ``ranks`` (ints below ``size``) and the ranks in that order: a
-    counting sort, compiled, from ``compiled_from`` ranks (``COMPILED_SORT_TOKENS``), and
+    counting sort, compiled, from ``compiled_from`` ranks (``COMPILED_SORT_TOKENS``, or any
+    number once the process has started the compiled loops), and
     below that numpy's sort of (rank, index) as one int64, stable by construction.
 
     >>> ranks = np.array([2, 0, 2, 1, 0], np.int32)
@@ -112,7 +119,11 @@ def stable_order(
     [([1, 4, 3, 0, 2], [0, 0, 1, 2, 2]), ([1, 4, 3, 0, 2], [0, 0, 1, 2, 2])]
     """
     n = len(ranks)
-    if n >= (COMPILED_SORT_TOKENS if compiled_from is None else compiled_from):
+    if compiled_from is None:  # the default: compiled too once the process started numba
+        compiled = n >= COMPILED_SORT_TOKENS or _numba_started()
+    else:
+        compiled = n >= compiled_from
+    if compiled:
         from search.kernels import counting_order  # (imported by a rebuild only: numba is slow to import)
 
         perm, tally = counting_order(ranks, size)
