@@ -32,7 +32,7 @@ import numpy as np
 from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _raw_reading
 from search.bigramarrays import bigram_arrays
 from search.indexterms import _base_forms, _form, _surface_forms, field_tokens
-from search.keytable import KeyTable
+from search.keytable import KeyTable, number_terms
 from search.normalize import fold_long_vowel, normalize
 from search.places import _SUFFIXES, _WITH_SUFFIX, is_name, municipalities
 from search.schema import INDEX_RECIPES
@@ -178,17 +178,13 @@ def _pair_ids(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Numbers of the compounds ``left`` + ``right`` (a term and the next part's term)."""
     keys = (left.astype(np.int64) << 32) | right.astype(np.int64)
     vocab = _RAW if kind == "reading" else VOCABS[kind]
-    first = len(vocab)
-    numbers, new = _PAIRS[kind].number(keys, first)
-    if len(new):
-        strings = vocab.strings
+    strings = vocab.strings
+
+    def spell(new: np.ndarray) -> list[str]:
         lefts, rights = (new >> 32).tolist(), (new & 0xFFFFFFFF).tolist()
-        # Not looked up: most compounds are new, and one made of other parts elsewhere (or a
-        # morpheme of the same text) is merged with it by its string when a segment is written.
-        made = vocab.numbered([strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)])
-        if made[0] != first:
-            raise RuntimeError("compound numbers out of step with their vocabulary")
-    return numbers
+        return [strings[a] + strings[b] for a, b in zip(lefts, rights, strict=True)]
+
+    return number_terms(_PAIRS[kind], keys, vocab, spell)
 
 
 def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from search.keytable import KeyTable
+from search.keytable import KeyTable, number_terms
 from search.normalize import Normalized
 from search.vocab import Vocab
 
@@ -72,16 +72,12 @@ def _terms(keys: np.ndarray, vocab: Vocab) -> np.ndarray:
         if len(_TABLES) >= 8:  # a rebuild has one bigram vocabulary; old ones may go
             del _TABLES[next(iter(_TABLES))]
         entry = _TABLES[id(vocab)] = (vocab, KeyTable())
-    first = len(vocab)
-    numbers, new = entry[1].number(keys, first)
-    if len(new):
-        # A key is one string, so the new ones need no lookup (as Vocab.numbered allows).
-        made = vocab.numbered(
-            [chr(k >> _SHIFT) + chr(k & _LOW) if k & _LOW else chr(k >> _SHIFT) for k in new.tolist()]
-        )
-        if made[0] != first:
-            raise RuntimeError("bigram numbers out of step with their vocabulary")
-    return numbers
+    return number_terms(entry[1], keys, vocab, _spell)
+
+
+def _spell(keys: np.ndarray) -> list[str]:
+    """The bigrams (or unigrams) of ``keys``: a key is one string, so no lookup is needed."""
+    return [chr(k >> _SHIFT) + chr(k & _LOW) if k & _LOW else chr(k >> _SHIFT) for k in keys.tolist()]
 
 
 def bigram_arrays(

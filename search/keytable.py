@@ -15,14 +15,28 @@ from itertools import repeat
 
 import numpy as np
 
-__all__ = ["KeyTable"]
+from search.vocab import Vocab
+
+__all__ = ["KeyTable", "number_terms", "numba_started"]
 
 COMPILED_AFTER = 500_000  # keys probed before a table moves to compiled probes
 
 
-def _numba_started() -> bool:
+def numba_started() -> bool:
     """Whether this process has loaded the compiled loops already (their start is paid)."""
     return "search.kernels" in sys.modules
+
+
+def number_terms(table: KeyTable, keys: np.ndarray, vocab: Vocab, spell) -> np.ndarray:
+    """The numbers in ``vocab`` of the terms ``keys`` stand for: a key new to ``table`` takes
+    the vocabulary's next number, and ``spell(new_keys)`` gives the new terms' strings, in
+    order, for ``Vocab.numbered`` (no lookup: one string may then have two numbers, which a
+    segment merges)."""
+    first = len(vocab)
+    numbers, new = table.number(keys, first)
+    if len(new) and vocab.numbered(spell(new))[0] != first:
+        raise RuntimeError("key numbers out of step with their vocabulary")
+    return numbers
 
 
 class KeyTable:
@@ -117,7 +131,7 @@ class KeyTable:
         if self.numbers is None:
             return
         if self.compiled_after is None:  # the default: at once if another table went first
-            if self.probed >= COMPILED_AFTER or _numba_started():
+            if self.probed >= COMPILED_AFTER or numba_started():
                 self._compile()
         elif self.probed >= self.compiled_after:
             self._compile()

@@ -12,11 +12,11 @@ The result is the same :mod:`search.segarrays` file Whoosh's writer produced.
 from __future__ import annotations
 
 import operator
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from search import keytable
 from search.segarrays import narrowest
 from search.vocab import Vocab
 
@@ -101,18 +101,13 @@ def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray, np.ndarr
     return ordered, order, ranks
 
 
-def _numba_started() -> bool:
-    """Whether this process has loaded the compiled loops already (their start is paid)."""
-    return "search.kernels" in sys.modules
-
-
 def stable_order(
     ranks: np.ndarray, size: int, compiled_from: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The stable order of ``ranks`` (ints below ``size``) and the ranks in that order: a
     counting sort, compiled, from ``compiled_from`` ranks (``COMPILED_SORT_TOKENS``, or any
-    number once the process has started the compiled loops), and
-    below that numpy's sort of (rank, index) as one int64, stable by construction.
+    number once the process has started the compiled loops), and below that numpy's sort of
+    (rank, index) as one int64, stable by construction.
 
     >>> ranks = np.array([2, 0, 2, 1, 0], np.int32)
     >>> [(p.tolist(), r.tolist()) for p, r in (stable_order(ranks, 3), stable_order(ranks, 3, 0))]
@@ -120,7 +115,7 @@ def stable_order(
     """
     n = len(ranks)
     if compiled_from is None:  # the default: compiled too once the process started numba
-        compiled = n >= COMPILED_SORT_TOKENS or _numba_started()
+        compiled = n >= COMPILED_SORT_TOKENS or keytable.numba_started()
     else:
         compiled = n >= compiled_from
     if compiled:
