@@ -32,7 +32,7 @@ import numpy as np
 from search.analysis import STOP_BASES, STOP_TAGS, _compound_part, _is_stop, _raw_reading
 from search.bigramarrays import bigram_arrays
 from search.indexterms import _base_forms, _form, _surface_forms, field_tokens
-from search.keytable import KeyTable, number_terms
+from search.keytable import KeyTable, numba_started, number_terms
 from search.normalize import fold_long_vowel, normalize
 from search.places import _SUFFIXES, _WITH_SUFFIX, is_name, municipalities
 from search.schema import INDEX_RECIPES
@@ -65,17 +65,32 @@ class _LineTable:
         self.terms = {kind: np.zeros(capacity, np.int32) for kind in ("surface", "base")}
         self.raw = np.zeros(capacity, np.int32)  # unfolded reading, in _RAW
         self.surfaces: list[str] = []  # the morphemes' normalized surfaces (for names)
+        # Read from MeCab's nodes instead (search.mecabnodes): keyed by surface and feature
+        # address, with that address kept to check each morpheme's row against.
+        self.nodes = KeyTable()
+        self.feature = np.zeros(capacity, np.uint64)
 
     def add(self, lines: set[str]) -> None:
+        """Number MeCab output lines (surface, tab, feature CSV, after any spaces skipped)."""
+        lines = list(lines)
+        stripped = [line.lstrip(" ") for line in lines]
+        leads = [len(line) - len(s) for line, s in zip(lines, stripped, strict=True)]
+        first = self._store(stripped, leads, np.zeros(len(lines), np.uint64))
+        self.ids.update(zip(lines, range(first, self.size), strict=True))
+
+    def add_nodes(self, keys: np.ndarray, lines: list[str], features: np.ndarray) -> None:
+        """Number morphemes read from MeCab's nodes (``search.mecabnodes``) by their keys."""
+        first = self._store(lines, [0] * len(lines), features)
+        self.nodes.add(keys, np.arange(first, self.size, dtype=np.int32))
+
+    def _store(self, lines: list[str], leads: list[int], features: np.ndarray) -> int:
         # Collected in lists and stored a column at a time: a numpy item set costs ~100 ns.
+        # Numbered only once stored: a line that failed to analyze leaves the table as it was.
         rows: list[tuple] = []
         surfaces: list[str] = []
-        lines = list(lines)
-        for line in lines:
-            stripped = line.lstrip(" ")
-            surface, base, reading, pos = _line_info(stripped)
+        for line, lead in zip(lines, leads, strict=True):
+            surface, base, reading, pos = _line_info(line)
             m = Morph(surface, surface, base, reading, pos, 0, len(surface))
-            lead = len(line) - len(stripped)
             rows.append(
                 (
                     lead,
@@ -89,8 +104,9 @@ class _LineTable:
                 )
             )
             surfaces.append(surface)
+        first = self.size
         if not rows:
-            return
+            return first
         while self.size + len(rows) > len(self.lead):
             self._grow()
         at = slice(self.size, self.size + len(rows))
@@ -99,13 +115,13 @@ class _LineTable:
         for target, column in zip(targets, columns, strict=False):
             target[at] = column
         self.terms["surface"][at], self.terms["base"][at], self.raw[at] = columns[5:]
-        # Numbered only once stored: a line that failed to analyze leaves the table as it was.
+        self.feature[at] = features
         self.surfaces.extend(surfaces)
-        self.ids.update(zip(lines, range(self.size, self.size + len(rows)), strict=True))
         self.size += len(rows)
+        return first
 
     def _grow(self) -> None:
-        for name in ("lead", "full", "kept", "joinable", "place", "raw"):
+        for name in ("lead", "full", "kept", "joinable", "place", "raw", "feature"):
             old = getattr(self, name)
             setattr(self, name, np.concatenate((old, np.zeros_like(old))))
         self.terms = {k: np.concatenate((v, np.zeros_like(v))) for k, v in self.terms.items()}
@@ -138,6 +154,9 @@ _WORD_PAIRS = KeyTable()
 _PAIRS = {"surface": _WORD_PAIRS, "base": _WORD_PAIRS, "reading": KeyTable()}
 _RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
 _LOCK = threading.RLock()  # the tables above grow in place
+# Characters a process analyzes the text way before it reads MeCab's nodes (None: never).
+NODES_AFTER: int | None = 2_000_000
+_ANALYZED = 0
 
 
 @dataclass
@@ -199,6 +218,76 @@ def _reading_terms(raw_ids: np.ndarray) -> np.ndarray:
     return _RAW_TERM[raw_ids]
 
 
+def _from_lines(inputs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, set[int]]:
+    """(line numbers, text, first and past-last characters) of every morpheme of MeCab's
+    output text for ``inputs``, and the texts whose output does not add up to them."""
+    tagger = _tagger()
+    lines: list[str] = []
+    counts = np.zeros(len(inputs), np.int64)
+    lengths = np.zeros(len(inputs), np.int64)
+    for i, text in enumerate(inputs):
+        raw = tagger.parse(text) if text else ""
+        found = raw.split("\n")
+        if found and not found[-1]:
+            found.pop()
+        lines.extend(found)
+        counts[i] = len(found)
+        lengths[i] = len(text.rstrip(" "))
+    table = _LINES
+    with _LOCK:
+        get = table.ids.get
+        ids = np.fromiter(map(get, lines, repeat(-1)), np.int32, count=len(lines))
+        unseen = np.flatnonzero(ids < 0)
+        if len(unseen):
+            table.add({lines[i] for i in unseen.tolist()})
+            ids[unseen] = [get(lines[i]) for i in unseen.tolist()]
+        full, lead = table.full[ids], table.lead[ids]
+    text_of = np.repeat(np.arange(len(inputs)), counts)
+    ends = np.cumsum(full)
+    before = np.concatenate(([0], ends))[np.cumsum(counts) - counts]  # per text
+    ends -= before[text_of]
+    starts = ends - (full - lead)
+    # MeCab gives every character but skipped spaces back, in order: check the sum.
+    totals = np.bincount(text_of, weights=full, minlength=len(inputs))
+    return ids, text_of, starts, ends, set(np.flatnonzero(totals != lengths).tolist())
+
+
+def _from_nodes(inputs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, set[int]] | None:
+    """As ``_from_lines``, from MeCab's nodes (``search.mecabnodes``); None where that way
+    is off: below ``NODES_AFTER`` characters analyzed in a process that has not started
+    numba (its start costs more than it saves), or where libmecab cannot be read so."""
+    global _ANALYZED
+    _ANALYZED += sum(map(len, inputs))
+    if NODES_AFTER is None or not (_ANALYZED >= NODES_AFTER or numba_started()):
+        return None
+    from search import mecabnodes  # (a rebuild's only: numba is slow to import)
+
+    parser = mecabnodes.parser()
+    if parser is None:
+        return None
+    nodes = parser.parse(inputs)
+    keys, text_of, first, last = nodes.keys, nodes.text_of, nodes.first, nodes.last
+    table = _LINES
+    with _LOCK:
+        ids = table.nodes.find(keys)
+        unseen = np.flatnonzero(ids < 0)
+        if len(unseen):
+            new, at = np.unique(keys[unseen], return_index=True)
+            at = unseen[at]
+            spans = zip(text_of[at].tolist(), first[at].tolist(), last[at].tolist(), strict=True)
+            lines = [
+                f"{inputs[t][a:b]}\t{nodes.feature(k)}"
+                for (t, a, b), k in zip(spans, at.tolist(), strict=True)
+            ]
+            table.add_nodes(new, lines, nodes.features[at])
+            ids[unseen] = table.nodes.find(keys[unseen])
+        # Two morphemes with one key (63 bits of hash) would share a row: never seen, but
+        # caught here, as the row's feature address differs, and done the text way.
+        clash = table.feature[ids] != nodes.features
+    slow = set(nodes.bad) | set(text_of[clash].tolist())
+    return ids, text_of, first.astype(np.int64), last.astype(np.int64), slow
+
+
 class TextBatch:
     """The MeCab analysis of distinct texts, numbered in order of ``texts``."""
 
@@ -208,36 +297,9 @@ class TextBatch:
         self._fields: dict[tuple[str, int], FieldArrays] = {}
         self._span_cache: dict[int, _Spans] = {}
         self._names: dict[int, list[str]] | None = None
-        tagger = _tagger()
-        lines: list[str] = []
-        counts = np.zeros(len(texts), np.int64)
-        lengths = np.zeros(len(texts), np.int64)
-        for i, norm in enumerate(self.norms):
-            text = mecab_input(norm.text)
-            raw = tagger.parse(text) if text else ""
-            found = raw.split("\n")
-            if found and not found[-1]:
-                found.pop()
-            lines.extend(found)
-            counts[i] = len(found)
-            lengths[i] = len(text.rstrip(" "))
-        table = _LINES
-        with _LOCK:
-            get = table.ids.get
-            ids = np.fromiter(map(get, lines, repeat(-1)), np.int32, count=len(lines))
-            unseen = np.flatnonzero(ids < 0)
-            if len(unseen):
-                table.add({lines[i] for i in unseen.tolist()})
-                ids[unseen] = [get(lines[i]) for i in unseen.tolist()]
-            full, lead = table.full[ids], table.lead[ids]
-        text_of = np.repeat(np.arange(len(texts)), counts)
-        ends = np.cumsum(full)
-        before = np.concatenate(([0], ends))[np.cumsum(counts) - counts]  # per text
-        ends -= before[text_of]
-        starts = ends - (full - lead)
-        # MeCab gives every character but skipped spaces back, in order: check the sum.
-        totals = np.bincount(text_of, weights=full, minlength=len(texts))
-        self.slow = set(np.flatnonzero(totals != lengths).tolist())
+        inputs = [mecab_input(norm.text) for norm in self.norms]
+        found = _from_nodes(inputs)
+        ids, text_of, starts, ends, self.slow = found if found is not None else _from_lines(inputs)
         # Normalized to original offsets, through each text's offset map.
         sizes = np.array([len(n.offsets) for n in self.norms], np.int64)
         base = (np.cumsum(sizes) - sizes)[text_of]

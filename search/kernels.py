@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
-__all__ = ["counting_order", "table_add", "table_find", "table_number"]
+__all__ = ["best_path", "counting_order", "table_add", "table_find", "table_number"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -107,3 +110,87 @@ def table_number(slots, values, bits, keys, first):
             added += 1
         out[i] = values[s]
     return out, new[:added].copy()
+
+
+def _loader(bits: int):
+    """A load of an unsigned ``bits``-bit int from a raw address (a C struct's field)."""
+
+    @intrinsic
+    def load(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.load(builder.inttoptr(args[0], ir.IntType(bits).as_pointer()))
+
+        return getattr(types, f"uint{bits}")(types.uint64), codegen
+
+    return load
+
+
+_load64, _load16, _load8 = _loader(64), _loader(16), _loader(8)
+
+
+@intrinsic
+def _call3(typingctx, function, a, b, c):
+    # A C function of three pointer-sized ints, called by its address: passed as an argument,
+    # not a global, so the compiled loop can be cached on disk.
+    def codegen(context, builder, signature, args):
+        word = ir.IntType(64)
+        pointer = builder.inttoptr(args[0], ir.FunctionType(word, [word] * 3).as_pointer())
+        return builder.call(pointer, args[1:])
+
+    return types.uint64(types.uint64, types.uint64, types.uint64, types.uint64), codegen
+
+
+_FNV_BASIS, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
+@numba.njit(cache=True, nogil=True)
+def best_path(parse, mecab, text, address, starts, ends, layout):
+    """MeCab's best path through each text ``text[starts[t]:ends[t]]`` (UTF-8 bytes, at
+    ``address`` in memory), read from its node structs: ``parse`` is the address of
+    ``mecab_sparse_tonode2`` and ``layout`` the offsets of the node's ``next``, ``surface``,
+    ``feature``, ``length`` and ``stat`` fields.
+
+    Per morpheme: its text, its first and past-last characters (code points) in the text,
+    its feature string's address and a key (63 bits) of its surface bytes and that address.
+    A text whose nodes do not lie inside it in order (never seen) is flagged in ``bad``.
+    """
+    at_next, at_surface, at_feature, at_length, at_stat = layout
+    cap = len(text)
+    text_of = np.empty(cap, np.int32)
+    first = np.empty(cap, np.int32)
+    last = np.empty(cap, np.int32)
+    features = np.empty(cap, np.uint64)
+    keys = np.empty(cap, np.int64)
+    bad = np.zeros(len(starts), np.bool_)
+    n = 0
+    for t in range(len(starts)):
+        b, end, c = starts[t], ends[t], 0
+        node = _call3(parse, mecab, address + np.uint64(b), np.uint64(end - b))
+        if node == 0:
+            bad[t] = True
+            continue
+        node = _load64(node + at_next)  # past BOS
+        kept = n
+        while node != 0 and _load8(node + at_stat) != 3:  # 3: EOS
+            surface = np.int64(_load64(node + at_surface) - address)
+            stop = surface + np.int64(_load16(node + at_length))
+            if surface < b or stop > end:
+                bad[t] = True
+                break
+            while b < surface:  # skipped spaces; UTF-8 continuation bytes are 10xxxxxx
+                c += (text[b] & 0xC0) != 0x80
+                b += 1
+            text_of[n], first[n] = t, c
+            h = _FNV_BASIS
+            while b < stop:
+                c += (text[b] & 0xC0) != 0x80
+                h = (h ^ np.uint64(text[b])) * _FNV_PRIME
+                b += 1
+            feature = _load64(node + at_feature)
+            h = (h ^ feature) * np.uint64(0x9E3779B97F4A7C15)
+            last[n], features[n], keys[n] = c, feature, np.int64((h ^ (h >> np.uint64(29))) >> np.uint64(1))
+            n += 1
+            node = _load64(node + at_next)
+        if bad[t]:
+            n = kept
+    return text_of[:n], first[:n], last[:n], features[:n], keys[:n], bad

@@ -1,6 +1,6 @@
 """A rebuild's batch analysis gives, text by text, exactly the one-text tokens of
 ``search.indexterms`` (themselves checked against the analyzers) and the municipalities of
-``search.places``."""
+``search.places``, whether it reads MeCab's output text or its nodes (``search.mecabnodes``)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.build import collect
+from search import batchterms
 from search.batchterms import RECIPES, VOCABS, TextBatch
 from search.indexterms import field_tokens
 from search.places import municipalities
 from search.schema import INDEX_RECIPES
+
+
+@pytest.fixture(autouse=True, params=["lines", "nodes"])
+def way(request, monkeypatch) -> str:
+    """Every test runs both ways: MeCab's output text, and its nodes from the first text."""
+    monkeypatch.setattr(batchterms, "NODES_AFTER", None if request.param == "lines" else 0)
+    return request.param
 
 
 def _per_text(batch: TextBatch, recipe: tuple[str, int]) -> list[tuple]:
@@ -66,9 +74,10 @@ def test_each_rule_of_municipality_names(text, names):
     assert batch.municipalities(1) == municipalities(text) == names
 
 
-def test_a_whole_name_split_anywhere_is_found_as_names_in_finds_it(monkeypatch):
+def test_a_whole_name_split_anywhere_is_found_as_names_in_finds_it(monkeypatch, way):
     """MeCab splits 東京都 as 東京 + 都; a split elsewhere (東 + 京都) must give it too."""
-    from search import batchterms
+    if way == "nodes":
+        pytest.skip("stands in for MeCab's output text")
     from search.places import names_in
     from search.tokenizer import Morph, _line_info
 
@@ -86,6 +95,7 @@ def test_a_whole_name_split_anywhere_is_found_as_names_in_finds_it(monkeypatch):
             return "".join(f"{s}\t{f.format(r, s)}\n" for s, f, r in splits[text])
 
     monkeypatch.setattr(batchterms, "_tagger", lambda: Splitting())
+    monkeypatch.setattr(batchterms, "NODES_AFTER", None)
     texts = list(splits)
     batch = TextBatch(texts)
     expected = []
@@ -120,7 +130,7 @@ _WORDS = st.sampled_from(
 _TEXT = st.lists(st.one_of(st.text(_ALPHABET, max_size=12), _WORDS), max_size=6).map("".join)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_TEXT, max_size=8))
 def test_generated_batches(texts):
     _check(texts)
@@ -169,11 +179,12 @@ def test_threads_analyzing_at_once_agree_with_one_at_a_time(seed_texts):
     assert together == [analyze(texts) for texts in batches]
 
 
-def test_a_text_mecab_gives_back_short_is_analyzed_the_one_text_way(monkeypatch):
+def test_a_text_mecab_gives_back_short_is_analyzed_the_one_text_way(monkeypatch, way):
     """Never seen from MeCab (every code point adds up), so a tagger that loses the last
     morpheme of one text stands in for it: that text's offsets would be wrong, so the
     batch hands it to ``search.indexterms``."""
-    from search import batchterms
+    if way == "nodes":
+        pytest.skip("stands in for MeCab's output text")
 
     real = batchterms._tagger()
 
@@ -184,6 +195,7 @@ def test_a_text_mecab_gives_back_short_is_analyzed_the_one_text_way(monkeypatch)
 
     texts = ["福岡県久留米市の図書館", "下関市と北九州市の連携", "観光振興"]
     monkeypatch.setattr(batchterms, "_tagger", lambda: Losing())
+    monkeypatch.setattr(batchterms, "NODES_AFTER", None)
     batch = TextBatch(texts)
     assert batch.slow == {1}
     for recipe in RECIPES:

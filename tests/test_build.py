@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from indexer import build as build_module
-from search import backend, batchterms, keytable, postingbuffer, store
+from search import backend, batchterms, keytable, mecabnodes, postingbuffer, store
 from search.schema import INDEX_RECIPES
 
 KEYWORDS = ["id", "doc_id", "kind", "municipality", "year", "month", "dated_year"]
@@ -61,18 +61,26 @@ def test_files_analyzed_together_index_as_file_by_file(tmp_path, seeds_dir, monk
 
 
 def test_compiled_loops_index_as_numpy_and_dicts_do(tmp_path, seeds_dir, monkeypatch):
-    """A small rebuild sorts with numpy and numbers keys with dicts (numba's start would cost
-    more); a large one uses the compiled loops: both write the same index."""
+    """A small rebuild reads MeCab's output text, sorts with numpy and numbers keys with
+    dicts (numba's start would cost more); a large one reads MeCab's nodes and uses the
+    compiled loops: both write the same index."""
     monkeypatch.setattr(postingbuffer, "COMPILED_SORT_TOKENS", 10**12)
     monkeypatch.setattr(keytable, "COMPILED_AFTER", 10**12)
+    monkeypatch.setattr(batchterms, "NODES_AFTER", None)
     # (other tests may have started numba already)
     monkeypatch.setattr(keytable, "numba_started", lambda: False)
+    parsers = []
+    real = mecabnodes.parser
+    monkeypatch.setattr(mecabnodes, "parser", lambda: parsers.append(real()) or parsers[-1])
     build_module.build(seeds_dir, tmp_path / "numpy", procs=1)
+    assert parsers == []
     monkeypatch.setattr(postingbuffer, "COMPILED_SORT_TOKENS", 0)
     monkeypatch.setattr(keytable, "COMPILED_AFTER", 0)
+    monkeypatch.setattr(batchterms, "NODES_AFTER", 0)
     build_module.build(seeds_dir, tmp_path / "compiled", procs=1)
     assert _dump(tmp_path / "numpy") == _dump(tmp_path / "compiled")
     assert batchterms._PAIRS["surface"].compiled and batchterms._PAIRS["reading"].compiled
+    assert parsers and None not in parsers
 
 
 @pytest.mark.parametrize("where", ["batch", "municipalities"])
