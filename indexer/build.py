@@ -268,7 +268,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     gc.disable()
     try:
         with _small_pages():
-            analysis = _GroupAnalysis()
+            analysis = _GroupAnalysis(nodes=_source_bytes(jobs) >= NODES_BYTES)
             for group in parse_groups(seeds, jobs, strict, send, analysis):
                 # Document order across files and workers: the file's number, then the ordinal.
                 values = [
@@ -292,6 +292,16 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
         if collecting:
             gc.enable()
     return segments
+
+
+def _source_bytes(jobs) -> int:
+    total = 0
+    for _, source, _ in jobs:
+        try:
+            total += source.path.stat().st_size
+        except OSError:  # reported when it is read
+            pass
+    return total
 
 
 @contextmanager
@@ -325,13 +335,14 @@ class _GroupAnalysis:
     ``parse_groups``), made once for their metadata (``indexer.metadata.enrich``) and their
     index terms."""
 
-    def __init__(self) -> None:
+    def __init__(self, nodes: bool = False) -> None:
         self.batch = TextBatch([])
         self.index: dict[str, int] = {}
+        self.nodes = nodes  # see TextBatch
 
     def __call__(self, passages: list[Passage]) -> _GroupAnalysis:
         texts = {text: None for p in passages for text in (p.title, p.text, p.section)}
-        self.batch = TextBatch(list(texts))
+        self.batch = TextBatch(list(texts), self.nodes)
         self.index = {text: i for i, text in enumerate(texts)}
         if texts:  # found for every text now, so a failure here is one parse_groups retries
             self.batch.municipalities(0)
@@ -386,6 +397,9 @@ def _split(jobs: list, procs: int) -> list[list]:
 
 
 PARALLEL_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
+# From this many bytes of files, a process reads MeCab's nodes from its first text: numba's
+# start (0.5-0.9 s) is then soon paid back (search.batchterms._from_nodes).
+NODES_BYTES = 3 * 1024 * 1024
 # Tokens (and postings) a segment writer holds before it writes a segment: about 130k
 # passages, 2.5 GB at the peak of the sort; fewer, larger segments make queries cheaper.
 SEGMENT_TOKENS = 80_000_000

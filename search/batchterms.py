@@ -155,7 +155,7 @@ _PAIRS = {"surface": _WORD_PAIRS, "base": _WORD_PAIRS, "reading": KeyTable()}
 _RAW_TERM = np.zeros(0, np.int32)  # _RAW number -> VOCABS["reading"] number
 _LOCK = threading.RLock()  # the tables above grow in place
 # Characters a process analyzes the text way before it reads MeCab's nodes (None: never).
-NODES_AFTER: int | None = 2_000_000
+NODES_AFTER: int | None = 1_000_000
 _ANALYZED = 0
 
 
@@ -252,13 +252,16 @@ def _from_lines(inputs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return ids, text_of, starts, ends, set(np.flatnonzero(totals != lengths).tolist())
 
 
-def _from_nodes(inputs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, set[int]] | None:
+def _from_nodes(
+    inputs: list[str], at_once: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, set[int]] | None:
     """As ``_from_lines``, from MeCab's nodes (``search.mecabnodes``); None where that way
-    is off: below ``NODES_AFTER`` characters analyzed in a process that has not started
-    numba (its start costs more than it saves), or where libmecab cannot be read so."""
+    is off: in a process that has not started numba (its start costs more than it saves
+    on little text), until ``NODES_AFTER`` characters were analyzed, unless ``at_once``
+    (a caller with much text ahead); and where libmecab cannot be read so."""
     global _ANALYZED
     _ANALYZED += sum(map(len, inputs))
-    if NODES_AFTER is None or not (_ANALYZED >= NODES_AFTER or numba_started()):
+    if NODES_AFTER is None or not (at_once or _ANALYZED >= NODES_AFTER or numba_started()):
         return None
     from search import mecabnodes  # (a rebuild's only: numba is slow to import)
 
@@ -291,14 +294,15 @@ def _from_nodes(inputs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 class TextBatch:
     """The MeCab analysis of distinct texts, numbered in order of ``texts``."""
 
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self, texts: list[str], nodes: bool = False) -> None:
+        """``nodes``: read MeCab's nodes from the first text (see ``_from_nodes``)."""
         self.texts = texts
         self.norms = [normalize(t) for t in texts]
         self._fields: dict[tuple[str, int], FieldArrays] = {}
         self._span_cache: dict[int, _Spans] = {}
         self._names: dict[int, list[str]] | None = None
         inputs = [mecab_input(norm.text) for norm in self.norms]
-        found = _from_nodes(inputs)
+        found = _from_nodes(inputs, nodes)
         ids, text_of, starts, ends, self.slow = found if found is not None else _from_lines(inputs)
         # Normalized to original offsets, through each text's offset map.
         sizes = np.array([len(n.offsets) for n in self.norms], np.int64)

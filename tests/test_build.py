@@ -36,9 +36,9 @@ def _calls(monkeypatch) -> list[int]:
     sizes: list[int] = []
     real = build_module.TextBatch
 
-    def counted(texts):
+    def counted(texts, nodes=False):
         sizes.append(len(texts))
-        return real(texts)
+        return real(texts, nodes)
 
     monkeypatch.setattr(build_module, "TextBatch", counted)
     return sizes
@@ -76,7 +76,10 @@ def test_compiled_loops_index_as_numpy_and_dicts_do(tmp_path, seeds_dir, monkeyp
     assert parsers == []
     monkeypatch.setattr(postingbuffer, "COMPILED_SORT_TOKENS", 0)
     monkeypatch.setattr(keytable, "COMPILED_AFTER", 0)
-    monkeypatch.setattr(batchterms, "NODES_AFTER", 0)
+    # Nodes from the first text, as in a rebuild of many files' bytes.
+    monkeypatch.setattr(batchterms, "NODES_AFTER", 10**12)
+    monkeypatch.setattr(batchterms, "numba_started", lambda: False)
+    monkeypatch.setattr(build_module, "NODES_BYTES", 0)
     build_module.build(seeds_dir, tmp_path / "compiled", procs=1)
     assert _dump(tmp_path / "numpy") == _dump(tmp_path / "compiled")
     assert batchterms._PAIRS["surface"].compiled and batchterms._PAIRS["reading"].compiled
@@ -93,9 +96,9 @@ def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_d
     real = build_module.TextBatch
     given: list[int] = []
 
-    def failing(texts):
+    def failing(texts, nodes=False):
         given.append(len(texts))
-        batch = real(texts)
+        batch = real(texts, nodes)
         if any("罠" in t for t in texts):
             if where == "batch":
                 raise RuntimeError("analysis failed")
