@@ -475,6 +475,7 @@ class ArraySegmentWriter:
         out_name = self.segment.make_filename(segarrays.EXT)
         out = self.storage.create_file(out_name)
         fields = {}
+        postingbuffer.share_orders(list(self.buffers.values()))
         # Largest first: the peak of a segment's memory is the largest field's sort, and
         # every field sorted before it waits in memory, sorted, until all are written.
         for name in sorted(self.buffers, key=lambda name: -len(self.buffers[name])):

@@ -3,12 +3,14 @@
 ``search.indexterms`` gives one text's tokens as lists of strings, a few microseconds of
 Python per morpheme. A rebuild analyzes a group of files' passages here instead:
 
-* every distinct MeCab output line is looked up once per process (``_LineTable``), and
-  what the analyzers make of it (stop or kept, compound part, its part in a municipality's
-  name, the term numbers of its surface, base form and reading, its length) becomes a row
-  of numpy columns;
-* a batch's lines are numbered in one ``map`` over a dict, and from then on offsets,
-  stop filtering, positions and compound terms are whole-array operations;
+* every distinct morpheme (a MeCab output line, or a dictionary entry and surface read from
+  MeCab's nodes) is analyzed once per process (``_LineTable``), and what the analyzers
+  make of it (stop or kept, compound part, its part in a municipality's name, the term
+  numbers of its surface, base form and reading, its length) becomes a row of numpy
+  columns;
+* a batch's morphemes are numbered in one pass (a ``map`` over a dict of output lines, or
+  a compiled probe of their keys, ``search.mecabnodes``: a large rebuild's way), and from
+  then on offsets, stop filtering, positions and compound terms are whole-array operations;
 * a compound's term is numbered from the numbers of its parts (``search.keytable``, keyed
   by the pair), so its string is built only the first time the pair is seen.
 
@@ -51,7 +53,8 @@ RECIPES = (("surface", 3), ("base", 3), ("reading", 4), ("surface", 1), ("base",
 
 
 class _LineTable:
-    """Every MeCab output line (with the spaces before it) this process has seen, numbered."""
+    """Every morpheme this process has seen, numbered: by its MeCab output line (with the
+    spaces before it) or by its key from MeCab's nodes."""
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}

@@ -20,7 +20,7 @@ from search import keytable
 from search.segarrays import narrowest
 from search.vocab import Vocab
 
-__all__ = ["FieldBuffer", "SortedField"]
+__all__ = ["FieldBuffer", "SharedOrder", "SortedField", "share_orders"]
 
 BATCH = 250_000  # tokens that wait in lists before they move to arrays (per field)
 # Tokens from which a counting sort (compiled, search.kernels) orders a field: below, numba's
@@ -133,6 +133,54 @@ def stable_order(
     return halves[:, 0].astype(np.intp), halves[:, 1]  # (gathers by intp run 2-3x faster)
 
 
+class SharedOrder:
+    """The byte order of the terms several fields number in one vocabulary, sorted once
+    for them all (a segment's surface and base fields share one: ``search.batchterms``).
+
+    >>> v = Vocab()
+    >>> v.ids_of(["b", "a", "c", "d"]).tolist()
+    [0, 1, 2, 3]
+    >>> order = SharedOrder(v, np.array([True, True, True, False]))  # d: no field's
+    >>> terms, ranks = order.field_terms(np.array([2, 0, 2], np.int32))  # c, b, c
+    >>> terms, ranks.tolist()
+    ([b'b', b'c'], [1, 0, 1])
+    """
+
+    def __init__(self, vocab: Vocab, used: np.ndarray) -> None:
+        numbers = np.flatnonzero(used)
+        self.ordered, order, ranks = _byte_order(_encode([vocab.strings[i] for i in numbers.tolist()]))
+        self.rank = np.zeros(len(vocab), np.int32)  # by number; used numbers only
+        self.rank[numbers[order]] = ranks
+
+    def field_terms(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+        """As ``FieldBuffer._ranks``, for one field's tokens (``terms``: used numbers)."""
+        shared = self.rank[terms]
+        present = np.zeros(len(self.ordered), bool)
+        present[shared] = True
+        local = (np.cumsum(present) - 1).astype(np.int32)
+        ordered = self.ordered
+        return [ordered[i] for i in np.flatnonzero(present).tolist()], local[shared]
+
+
+def share_orders(buffers: list[FieldBuffer]) -> None:
+    """Give the positional fields that number terms in one vocabulary one ``SharedOrder``."""
+    groups: dict[int, list[FieldBuffer]] = {}
+    for buf in buffers:
+        if buf.values and buf.vocab is not None and buf._chunks[0]:
+            groups.setdefault(id(buf.vocab), []).append(buf)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        vocab = group[0].vocab
+        used = np.zeros(len(vocab), bool)
+        for buf in group:
+            for chunk in buf._chunks[0]:
+                used[chunk] = True
+        order = SharedOrder(vocab, used)
+        for buf in group:
+            buf.order = order
+
+
 def _narrow(values: np.ndarray, kinds: tuple) -> np.ndarray:
     """``values`` in the first of ``kinds`` that holds them all (the last one otherwise).
 
@@ -168,6 +216,7 @@ class FieldBuffer:
         # The Vocab that numbers the terms: the caller's for numbered tokens, the buffer's
         # own (of term bytes) for postings.
         self.vocab: Vocab | None = None
+        self.order: SharedOrder | None = None  # its terms' order, when fields share it
 
     def __len__(self) -> int:
         return self._count
@@ -259,7 +308,8 @@ class FieldBuffer:
 
     def sort(self) -> SortedField:
         numbers, docs, third, starts, ends = self._columns()
-        terms, ranks = self._ranks(numbers)
+        terms, ranks = self.order.field_terms(numbers) if self.order else self._ranks(numbers)
+        self.order = None
         del numbers
         n = len(ranks)
         # Stable: documents were added in ascending order, a document's tokens in order.
