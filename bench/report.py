@@ -188,6 +188,8 @@ def markdown(res: dict) -> str:
                 ("mecab_parse_2p", "floor: MeCab `parse`, 2 processes"),
                 ("fugashi_nodes_1p", "floor: fugashi nodes, 1 process"),
                 ("fugashi_nodes_2p", "floor: fugashi nodes, 2 processes"),
+                ("best_path_1p", "floor: MeCab's best path from nodes, 1 process"),
+                ("best_path_2p", "floor: MeCab's best path from nodes, 2 processes"),
             ):
                 v = fl.get(key)
                 if v:

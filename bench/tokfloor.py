@@ -6,7 +6,10 @@ Two floors, each over every passage's ``title + "\\n" + text``:
   objects per token): what any MeCab-based indexer must pay at the least;
 * ``fugashi_nodes``: ``[(w.surface, w.feature.lemma, w.feature.kana) for w in tagger(text)]``:
   the C analysis plus one Python node per token with the fields an analyzer reads — close to
-  what a Python analyzer spends before it does anything of its own.
+  what a Python analyzer spends before it does anything of its own;
+* ``best_path``: MeCab's best path read from its node structs in compiled code, a batch of
+  passages a call (``search.mecabnodes``, the way a large ``renkei index`` reads MeCab):
+  the C analysis with no output text at all, below ``parse``.
 
 Each in one process and in two processes (``multiprocessing``, fork), as the machine has two
 cores. An index build can't go faster than the floor it tokenizes with, so build passages/s over
@@ -44,6 +47,16 @@ def _nodes(texts: list[str]) -> int:
     for s in texts:
         n += len([(w.surface, w.feature.lemma, w.feature.kana) for w in t(s)])
     return n
+
+
+def _best_path(texts: list[str]) -> int:
+    from search.mecabnodes import parser
+    from search.tokenizer import mecab_input
+
+    nodes = 0
+    for at in range(0, len(texts), 1000):  # a rebuild's group: about 1,000 passages
+        nodes += len(parser().parse([mecab_input(s) for s in texts[at : at + 1000]]).keys)
+    return nodes
 
 
 def load_texts(jsonl: str, limit: int | None = None) -> list[str]:
@@ -88,7 +101,7 @@ _WARM = [
 def run(jsonl: str, limit: int | None = None) -> dict:
     texts = load_texts(jsonl, limit)
     out = {"passages": len(texts), "bytes": sum(len(s.encode()) for s in texts)}
-    for name, fn in (("mecab_parse", _parse), ("fugashi_nodes", _nodes)):
+    for name, fn in (("mecab_parse", _parse), ("fugashi_nodes", _nodes), ("best_path", _best_path)):
         for procs in (1, 2):
             out[f"{name}_{procs}p"] = measure(texts, procs, fn)
     return out
