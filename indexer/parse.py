@@ -354,7 +354,7 @@ def split_text(
             body = draft.title
         if not body:
             continue
-        key = (draft.kind, re.sub(r"\s+", "", body))
+        key = (draft.kind, _line_key(body))
         if key in seen:  # a block repeated verbatim is kept once
             continue
         seen.add(key)
@@ -377,7 +377,8 @@ MUNICIPALITY_END_RE = re.compile(r"^[^\s]{1,10}[都道府県市区町村]$")
 
 
 def _line_key(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """``text`` without its whitespace (str.split's is re's ``\\s``, checked over all code points)."""
+    return "".join(text.split())
 
 
 PARTY_RE = re.compile(r"([^、。「」（）()\s]+?)（以下「([^」]{1,6})」という。?）")

@@ -319,3 +319,15 @@ def test_passages_are_drawn_from_source(lines):
     source = re.sub(r"<[^>]*>?|#|\|", "", text)
     for p in passages:
         assert _drawn_from(source, p), (p.kind, p.text)
+
+
+def test_a_block_s_key_drops_what_re_calls_whitespace():
+    """Repeated blocks are found by their text without whitespace, cut by ``str.split``:
+    the same characters as ``\\s`` (a space of any width, tabs, line and paragraph breaks)."""
+    from indexer.parse import _line_key
+
+    spaces = "".join(chr(c) for c in range(0x110000) if re.match(r"\s", chr(c)))
+    assert all(c.isspace() for c in spaces) and len(spaces) > 20
+    others = "".join(chr(c) for c in range(0x3100) if not re.match(r"\s", chr(c)) and chr(c).isprintable())
+    assert _line_key(f"{spaces}連携{spaces}協約{spaces}") == "連携協約"
+    assert _line_key(others) == others
