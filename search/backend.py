@@ -319,9 +319,11 @@ def _write_length_bytes(column, first: int, lengths: list[int]) -> None:
 
 def _compress_stored(data: bytes, level: int) -> bytes:
     # zlib's own compress zeroes a quarter megabyte of state per call, 20-50 µs for a
-    # passage's 1 KB; zlib-ng's level 1 writes the same zlib format (read by zlib) in a
-    # third of that, about 16% larger.
-    return zlib_ng.compress(data, 1)
+    # passage's 1 KB. A passage's stored fields (mostly Japanese text) shrink by only a
+    # sixth at zlib-ng's level 1 (1,061 -> 894 bytes on the 100k corpus), which costs 11 µs
+    # a passage: they are written as zlib's stored blocks (level 0, 4 µs), in the same
+    # format, read by zlib as before.
+    return zlib_ng.compress(data, 0)
 
 
 class _ArrayPerDocWriter(W3PerDocWriter):
@@ -417,7 +419,7 @@ class ArraySegmentWriter:
                     buf.add_numbered(vocab, docs, terms, positions, starts, ends)
                     field_lengths = counts.tolist()
                 else:
-                    indexed = [None if v is None else self._indexed(name, field, v) for v in column]
+                    indexed = self._indexed_column(name, field, column)
                     buf.add_documents_postings(first, [None if x is None else x[0] for x in indexed])
                     field_lengths = [0 if x is None else x[1] for x in indexed]
                 if field.scorable:
@@ -431,6 +433,18 @@ class ArraySegmentWriter:
                 columns[name] = (field.column_type, [None if v is None else to_column(v) for v in column])
         self.perdoc.add_documents(first, stored, lengths, columns)
         self.docnum += count
+
+    def _indexed_column(self, name: str, field, column: list) -> list:
+        """``_indexed`` of each value (None for None). Values repeat from passage to passage
+        (kinds, years, a document's id): each distinct one is indexed once per batch."""
+        try:
+            distinct = dict.fromkeys(column)
+        except TypeError:  # an unhashable value: one at a time
+            return [None if v is None else self._indexed(name, field, v) for v in column]
+        for v in distinct:
+            if v is not None:
+                distinct[v] = self._indexed(name, field, v)
+        return list(map(distinct.__getitem__, column))
 
     def _indexed(self, name: str, field, value) -> tuple[list[tuple[bytes, float]], int]:
         """(postings, length) of a field Whoosh indexes; kinds, years and places repeat from
