@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Only real HTML tag names are stripped, so a literal "<" in text survives; a tag cut off
 # at a cell end ("...。</p") is stripped too.
@@ -21,9 +21,9 @@ _MD_BULLET_RE = re.compile(r"^[-*+・]\s+(?=\S)")
 _RULE_RE = re.compile(r"^[\s|:+=\-–—─━]*$")
 
 
-@dataclass(frozen=True)
-class Line:
-    """One source line: its cleaned text, and its cells when it is a table row."""
+class Line(NamedTuple):
+    """One source line: its cleaned text, and its cells when it is a table row. (A tuple:
+    a file has thousands of lines, and a frozen dataclass is several times slower to make.)"""
 
     no: int
     text: str
@@ -39,7 +39,9 @@ def strip_tags(text: str) -> str:
     >>> strip_tags("a < b")
     'a < b'
     """
-    return html.unescape(_TAG_RE.sub("", text)).strip()
+    if "<" in text:
+        text = _TAG_RE.sub("", text)
+    return html.unescape(text).strip()
 
 
 def href(cell: str) -> str | None:
@@ -77,9 +79,11 @@ def _split_cells(raw: str) -> list[str] | None:
 def clean(raw: str) -> tuple[str, bool]:
     """Text of a non-table line without markdown heading or bullet marks or tags."""
     text = raw.strip().replace("\u3000", " ").strip()
-    heading = bool(_MD_HEADING_RE.match(text))
-    text = _MD_HEADING_RE.sub("", text)
-    text = _MD_BULLET_RE.sub("", text)
+    heading = text.startswith("#") and _MD_HEADING_RE.match(text) is not None
+    if heading:
+        text = _MD_HEADING_RE.sub("", text)
+    if text.startswith(("-", "*", "+", "・")):
+        text = _MD_BULLET_RE.sub("", text)
     return strip_tags(text), heading
 
 
