@@ -9,11 +9,30 @@ milliseconds; only a rebuild imports this module, never a search.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+
+def _numba_without_scipy() -> None:
+    """Load numba's array functions with scipy out of sight. The first compile or cache
+    load in a process loads them, and they import ``scipy.linalg`` (0.25 s of a build
+    worker's start, where scipy is installed) only to learn whether ``np.dot`` has a BLAS;
+    these loops use no linear algebra."""
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # an import of it now fails at once
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]
+
+
+_numba_without_scipy()
 
 __all__ = ["best_path", "counting_order", "table_add", "table_find", "table_number"]
 
