@@ -483,8 +483,11 @@ class ArraySegmentWriter:
             length += freq
         return postings, length
 
-    def finish(self, compound: bool = True):
-        """Write the arrays, close the segment and return it (for the TOC)."""
+    def finish(self, compound: bool = False):
+        """Write the arrays, close the segment and return it (for the TOC). Its files stay
+        loose: a compound file (``compound``) would copy the stored fields and columns a
+        second time, 0.2 s of a 50k-passage segment's end, and a reader maps them just as
+        well where they are."""
         self.perdoc.close()
         out_name = self.segment.make_filename(segarrays.EXT)
         out = self.storage.create_file(out_name)
@@ -500,8 +503,7 @@ class ArraySegmentWriter:
         self.segment.set_doc_count(self.docnum)
         if compound:
             # Whoosh's create_compound_file, but the posting arrays (most of a segment's
-            # bytes) stay a loose file beside it: a reader maps them just as well there, and
-            # the rebuild does not copy them a second time.
+            # bytes) stay a loose file beside it.
             names = [n for n in self.segment.list_files(self.storage) if n != out_name]
             CompoundStorage.assemble(self.segment.create_file(self.storage, ".seg"), self.storage, names)
             for name in names:
