@@ -259,6 +259,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     Runs in the main process for small rebuilds and once per worker process for large ones,
     so parsing, MeCab and sorting run on every core.
     """
+    jobs = list(jobs)  # (read twice: for their bytes, then their files)
     segments = []
     writer = ArraySegmentWriter(ix)
     # The cyclic collector would walk the long-lived caches of MeCab lines and term forms

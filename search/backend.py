@@ -437,10 +437,9 @@ class ArraySegmentWriter:
     def _indexed_column(self, name: str, field, column: list) -> list:
         """``_indexed`` of each value (None for None). Values repeat from passage to passage
         (kinds, years, a document's id): each distinct one is indexed once per batch."""
-        try:
-            distinct = dict.fromkeys(column)
-        except TypeError:  # an unhashable value: one at a time
+        if not all(type(v) is str or v is None for v in column):  # (1, 1.0 and True are one key)
             return [None if v is None else self._indexed(name, field, v) for v in column]
+        distinct = dict.fromkeys(column)
         for v in distinct:
             if v is not None:
                 distinct[v] = self._indexed(name, field, v)

@@ -61,7 +61,8 @@ class _LineTable:
         self.ids: dict[str, int] = {}
         self.size = 0
         capacity = 1024
-        self.lead = np.zeros(capacity, np.int32)  # spaces MeCab skipped before the morpheme
+        # Spaces MeCab skipped before the morpheme (its output line's; 0 for a node's).
+        self.lead = np.zeros(capacity, np.int32)
         self.full = np.zeros(capacity, np.int32)  # lead + surface length
         self.kept = np.zeros(capacity, bool)
         self.joinable = np.zeros(capacity, bool)
@@ -288,9 +289,10 @@ def _from_nodes(
             ]
             table.add_nodes(new, lines, nodes.features[at])
             ids[unseen] = table.nodes.find(keys[unseen])
-        # Two morphemes with one key (63 bits of hash) would share a row: never seen, but
-        # caught here, as the row's feature address differs, and done the text way.
-        clash = table.feature[ids] != nodes.features
+        # Two morphemes with one key (63 bits of hash) would share a row: never seen, and
+        # caught here unless both have one feature string (unknown words of one class do)
+        # and one length; the texts holding a clash are done the text way.
+        clash = (table.feature[ids] != nodes.features) | (table.full[ids] != last - first)
     slow = set(nodes.bad) | set(text_of[clash].tolist())
     return ids, text_of, first.astype(np.int64), last.astype(np.int64), slow
 
@@ -319,7 +321,8 @@ class TextBatch:
         whose normalization moved characters (㈱ -> (株), 二十三 -> 23; under 1% of a corpus'
         texts) need one."""
         ostart, oend = starts.copy(), ends.copy()
-        moved = [t for t, norm in enumerate(self.norms) if not _one_to_one(norm.offsets)]
+        with _LOCK:  # (_one_to_one grows a shared list)
+            moved = [t for t, norm in enumerate(self.norms) if not _one_to_one(norm.offsets)]
         if not moved:
             return ostart, oend
         k = np.flatnonzero(np.isin(self.text_of, moved))
@@ -406,7 +409,8 @@ class TextBatch:
         return self._with_slow(result, kind, max_parts) if self.slow else result
 
     def _with_slow(self, result: FieldArrays, kind: str, max_parts: int) -> FieldArrays:
-        """Splice in the texts whose MeCab output did not add up, from ``field_tokens``."""
+        """Splice in the texts done the one-text way (``slow``: MeCab's output or nodes did
+        not add up to the text, or a key clashed), from ``field_tokens``."""
         pieces: list[list[np.ndarray]] = [[], [], [], []]
         count = result.count.copy()
         for t in range(len(self.texts)):

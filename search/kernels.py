@@ -193,7 +193,7 @@ def best_path(parse, mecab, text, address, starts, ends, layout):
         while node != 0 and _load8(node + at_stat) != 3:  # 3: EOS
             surface = np.int64(_load64(node + at_surface) - address)
             stop = surface + np.int64(_load16(node + at_length))
-            if surface < b or stop > end:
+            if surface < b or stop > end or stop == surface:  # (the arrays hold a morpheme a byte)
                 bad[t] = True
                 break
             while b < surface:  # skipped spaces; UTF-8 continuation bytes are 10xxxxxx

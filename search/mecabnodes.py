@@ -173,14 +173,18 @@ def parser() -> _Parser | None:
     if "lib" not in _state:
         _state["lib"] = _library()
     lib = _state["lib"]
-    if lib is None:
+    if lib is None or _state.get("agrees") is False:  # (decided once a process)
         return None
     try:
         found = _Parser(lib)
     except RuntimeError:
+        _state["agrees"] = False
         return None
     if "agrees" not in _state:
-        _state["agrees"] = _agrees(found)
+        try:
+            _state["agrees"] = _agrees(found)
+        except Exception:  # a layout read wrong may give any garbage: stand aside
+            _state["agrees"] = False
     if not _state["agrees"]:
         return None
     _local.parser = found

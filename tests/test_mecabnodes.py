@@ -86,3 +86,22 @@ def test_a_text_whose_nodes_do_not_add_up_is_done_the_text_way(nodes, monkeypatc
     assert batch.slow == {1}
     _fields_as_one_text_gives_them(batch)
     assert batch.municipalities(1) == ["下関市", "北九州市"]
+
+
+def test_a_check_that_fails_or_raises_is_made_once_and_turns_nodes_off(monkeypatch):
+    """A layout read wrong may raise instead of disagreeing; either way the process stands
+    aside for good, without starting another MeCab for every group."""
+    monkeypatch.setattr(mecabnodes, "_local", type(mecabnodes._local)())
+    monkeypatch.setattr(mecabnodes, "_state", {})
+    made = []
+    real = mecabnodes._Parser
+    monkeypatch.setattr(mecabnodes, "_Parser", lambda lib: made.append(1) or real(lib))
+
+    def garbage(parser):
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "not a feature string")
+
+    monkeypatch.setattr(mecabnodes, "_agrees", garbage)
+    assert [mecabnodes.parser() for _ in range(3)] == [None, None, None]
+    assert made == [1]
+    monkeypatch.setattr(batchterms, "NODES_AFTER", 0)
+    _fields_as_one_text_gives_them(TextBatch(TEXTS))  # the text way
