@@ -33,7 +33,6 @@ from whoosh.analysis import (
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN as W3_LENGTHS_COLUMN
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocWriter, W3TermInfo, _lenfield
 from whoosh.filedb import structfile
-from whoosh.filedb.compound import CompoundStorage
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -482,11 +481,11 @@ class ArraySegmentWriter:
             length += freq
         return postings, length
 
-    def finish(self, compound: bool = False):
+    def finish(self):
         """Write the arrays, close the segment and return it (for the TOC). Its files stay
-        loose: a compound file (``compound``) would copy the stored fields and columns a
-        second time, 0.2 s of a 50k-passage segment's end, and a reader maps them just as
-        well where they are."""
+        loose: Whoosh's compound file would copy the stored fields and columns a second time
+        (0.2 s of a 50k-passage segment's end), and a reader maps them just as well where
+        they are."""
         self.perdoc.close()
         out_name = self.segment.make_filename(segarrays.EXT)
         out = self.storage.create_file(out_name)
@@ -500,14 +499,6 @@ class ArraySegmentWriter:
         segarrays.write_sorted(out, [fields[name] for name in sorted(fields)])
         out.close()
         self.segment.set_doc_count(self.docnum)
-        if compound:
-            # Whoosh's create_compound_file, but the posting arrays (most of a segment's
-            # bytes) stay a loose file beside it.
-            names = [n for n in self.segment.list_files(self.storage) if n != out_name]
-            CompoundStorage.assemble(self.segment.create_file(self.storage, ".seg"), self.storage, names)
-            for name in names:
-                self.storage.delete_file(name)
-            self.segment.compound = True
         return self.segment
 
     def cancel(self) -> None:
