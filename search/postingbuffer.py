@@ -101,6 +101,21 @@ def _byte_order(encoded: list[bytes]) -> tuple[list[bytes], np.ndarray, np.ndarr
     return ordered, order, ranks
 
 
+def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tuple[list[bytes], np.ndarray]:
+    """The distinct terms of ``vocab``'s ``numbers`` in byte order (UTF-8 unless they are bytes
+    already, ``encode`` False), and the rank there of each of ``numbers``, in turn.
+
+    >>> v = Vocab()
+    >>> _ = v.ids_of(["b", "a", "c"]); _sorted_terms(v, np.array([0, 2, 1]))[1].tolist()
+    [1, 2, 0]
+    """
+    strings = [vocab.strings[i] for i in numbers.tolist()]
+    ordered, order, ranks = _byte_order(_encode(strings) if encode else strings)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = ranks
+    return ordered, rank
+
+
 def stable_order(
     ranks: np.ndarray, size: int, compiled_from: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -148,9 +163,9 @@ class SharedOrder:
 
     def __init__(self, vocab: Vocab, used: np.ndarray) -> None:
         numbers = np.flatnonzero(used)
-        self.ordered, order, ranks = _byte_order(_encode([vocab.strings[i] for i in numbers.tolist()]))
+        self.ordered, rank = _sorted_terms(vocab, numbers)
         self.rank = np.zeros(len(vocab), np.int32)  # by number; used numbers only
-        self.rank[numbers[order]] = ranks
+        self.rank[numbers] = rank
 
     def field_terms(self, terms: np.ndarray) -> tuple[list[bytes], np.ndarray]:
         """As ``FieldBuffer._ranks``, for one field's tokens (``terms``: used numbers)."""
@@ -294,11 +309,8 @@ class FieldBuffer:
             present[terms] = True
             used = np.flatnonzero(present)
             local = None
-        strings = [self.vocab.strings[i] for i in used.tolist()]
-        encoded = strings if self.values == "" else _encode(strings)  # postings' terms are bytes
-        ordered, order, ranks = _byte_order(encoded)
-        rank = np.empty(len(order), dtype=np.int32)
-        rank[order] = ranks
+        # (postings' terms are bytes already)
+        ordered, rank = _sorted_terms(self.vocab, used, encode=self.values != "")
         if local is not None:
             return ordered, rank[local]
         # Each vocabulary number's rank, so every token takes its rank in one gather.
