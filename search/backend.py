@@ -467,7 +467,7 @@ class ArraySegmentWriter:
                 found = (postings, len(terms))
             else:
                 found = self._whoosh_indexed(field, value)
-            if len(self._index_cache) >= 100_000:
+            if len(self._index_cache) >= 10_000:  # (a passage's months rarely repeat: bound the memory)
                 self._index_cache.clear()
             self._index_cache[key] = found
         return found
