@@ -122,6 +122,12 @@ def markdown(res: dict) -> str:
         f"({m.get('cpu', '?')}), {m.get('mem_gb', '?')} GiB; Python {m.get('python')}, Whoosh {m.get('whoosh', '?')}; "
         f"{m.get('groonga', 'no Groonga')}; renkei at {m.get('renkei_commit', '?')} ({m.get('renkei_tree', '?')}).\n"
     )
+    touch = m.get("first_touch")
+    if touch:
+        L.append(
+            f"Memory's first touch at the start: {touch['cold_s_per_gib']:.2f} s/GiB freed over 4 s before, "
+            f"{touch['warm_s_per_gib']:.2f} s/GiB freed a moment before (bench/README.md, *Memory*).\n"
+        )
     L.append(
         f"Command: `python bench/run.py --sizes {a.get('sizes')} --clients {a.get('clients')} "
         f"--duration {a.get('duration')}{' --profile' if a.get('profile') else ''}`. "
