@@ -116,6 +116,13 @@ def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tup
     return ordered, rank
 
 
+def _compiled(n: int, compiled_from: int | None = None) -> bool:
+    """Whether ``n`` tokens are sorted by the compiled loops (see ``stable_order``)."""
+    if compiled_from is None:  # the default: compiled too once the process started numba
+        return n >= COMPILED_SORT_TOKENS or keytable.numba_started()
+    return n >= compiled_from
+
+
 def stable_order(
     ranks: np.ndarray, size: int, compiled_from: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -129,11 +136,7 @@ def stable_order(
     [([1, 4, 3, 0, 2], [0, 0, 1, 2, 2]), ([1, 4, 3, 0, 2], [0, 0, 1, 2, 2])]
     """
     n = len(ranks)
-    if compiled_from is None:  # the default: compiled too once the process started numba
-        compiled = n >= COMPILED_SORT_TOKENS or keytable.numba_started()
-    else:
-        compiled = n >= compiled_from
-    if compiled:
+    if _compiled(n, compiled_from):
         from search.kernels import counting_order  # (imported by a rebuild only: numba is slow to import)
 
         perm, tally = counting_order(ranks, size)
@@ -359,26 +362,35 @@ class FieldBuffer:
         del numbers
         n = len(ranks)
         # Stable: documents were added in ascending order, a document's tokens in order.
-        perm, r = stable_order(ranks, len(terms))
-        del ranks
-        d = docs[perm]
-        del docs
-        new = np.ones(n, dtype=bool)
-        if n:
-            np.not_equal(r[1:], r[:-1], out=new[1:])
-            new[1:] |= d[1:] != d[:-1]
-        firsts = np.flatnonzero(new)
-        del new
-        counts = np.diff(np.append(firsts, n))
-        post_starts = np.searchsorted(r[firsts], np.arange(len(terms) + 1)).astype(np.int64)
-        del r
+        if self.values and _compiled(n):
+            from search.kernels import counting_order, postings_of
+
+            perm, tally = counting_order(ranks, len(terms))
+            del ranks
+            post_starts, post_docs, counts = postings_of(perm, tally, docs)
+            del docs, tally
+        else:
+            perm, r = stable_order(ranks, len(terms))
+            del ranks
+            d = docs[perm]
+            del docs
+            new = np.ones(n, dtype=bool)
+            if n:
+                np.not_equal(r[1:], r[:-1], out=new[1:])
+                new[1:] |= d[1:] != d[:-1]
+            firsts = np.flatnonzero(new)
+            del new
+            counts = np.diff(np.append(firsts, n))
+            post_starts = np.searchsorted(r[firsts], np.arange(len(terms) + 1)).astype(np.int64)
+            post_docs = d[firsts]
+            del r, d
         if not self.values:
             return SortedField(
                 self.name,
                 "",
                 terms,
                 post_starts,
-                d[firsts],
+                post_docs,
                 third[perm][firsts],
                 np.zeros(len(firsts), dtype=np.uint32),
                 np.empty(0, np.int32),
@@ -397,7 +409,7 @@ class FieldBuffer:
             self.values,
             terms,
             post_starts,
-            d[firsts],
+            post_docs,
             _weights(counts, self.boost),
             _narrow(counts, (np.uint8, np.uint16, np.uint32)),
             positions,

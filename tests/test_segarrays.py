@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import backend, postingbuffer, segarrays, store
@@ -246,3 +246,34 @@ def test_length_bytes_are_written_as_whoosh_writes_them(first, lengths, before):
         writer.finish(start + len(lengths) + 2)
         files.append(f.getvalue())
     assert files[0] == files[1]
+
+
+# (monkeypatch is set afresh in every example)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs=st.lists(
+        st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), max_size=12), min_size=1, max_size=8
+    ),
+    first_doc=st.sampled_from([0, 65_530]),
+)
+def test_compiled_and_numpy_sorts_give_one_field(monkeypatch, docs, first_doc):
+    """A field's postings come out the same from the compiled loops (a large segment's) and
+    from numpy's sort (a small one's): terms, postings, counts, weights and occurrences."""
+
+    def sorted_field(compiled: bool):
+        monkeypatch.setattr(postingbuffer, "COMPILED_SORT_TOKENS", 0 if compiled else 10**12)
+        monkeypatch.setattr(postingbuffer.keytable, "numba_started", lambda: compiled)
+        vocab, buffer = Vocab(), postingbuffer.FieldBuffer("a", "characters", boost=1.5)
+        for doc, tokens in enumerate(docs, first_doc):
+            terms = vocab.ids_of([f"t{term}" for term, _ in tokens])
+            starts = [3 * i for i in range(len(tokens))]
+            ends = [s + 1 + width for s, (_, width) in zip(starts, tokens, strict=True)]
+            buffer.add_numbered(vocab, [doc] * len(tokens), terms, list(range(len(tokens))), starts, ends)
+        return buffer.sort()
+
+    compiled, plain = sorted_field(True), sorted_field(False)
+    assert compiled.terms == plain.terms
+    arrays = ("post_starts", "docs", "weights", "position_counts", "positions", "char_starts", "char_lengths")
+    for name in arrays:
+        a, b = getattr(compiled, name), getattr(plain, name)
+        assert a.tolist() == b.tolist() and a.dtype == b.dtype, name
