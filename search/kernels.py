@@ -34,7 +34,15 @@ def _numba_without_scipy() -> None:
 
 _numba_without_scipy()
 
-__all__ = ["best_path", "counting_order", "postings_of", "table_add", "table_find", "table_number"]
+__all__ = [
+    "best_path",
+    "byte_order",
+    "counting_order",
+    "postings_of",
+    "table_add",
+    "table_find",
+    "table_number",
+]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -110,6 +118,115 @@ def _postings_of(order, tally, docs):
             i += 1
     starts[size] = p
     return starts, out_docs[:p], counts[:p]
+
+
+def byte_order(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The byte order of the strings ``data[starts[i]:ends[i]]`` (``data``: uint8), and per
+    place in it whether the string there differs from the one before (the first of a run
+    of equal strings).
+
+    numpy sorts the strings' first 8 bytes as one big-endian int each; only a run of equal
+    prefixes is then sorted on by comparing the rest. A segment's terms were sorted as a
+    fixed-width bytes array, every one padded to the longest: 1.2-1.5 s for 465k readings.
+
+    >>> blob = b"bab" + b"a" + b"a\\x00" + b"abcdefghij" + b"abcdefghi" + b"a"
+    >>> data = np.frombuffer(blob, np.uint8)
+    >>> ends = np.cumsum([3, 1, 2, 10, 9, 1]); starts = ends - [3, 1, 2, 10, 9, 1]
+    >>> order, new = byte_order(data, starts, ends)
+    >>> [blob[starts[i]:ends[i]] for i in order], new.tolist()
+    ([b'a', b'a', b'a\\x00', b'abcdefghi', b'abcdefghij', b'bab'], [True, False, True, True, True, True])
+    """
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    ends = np.ascontiguousarray(ends, dtype=np.int64)
+    keys = _prefix_keys(data, starts, ends)
+    order = np.argsort(keys)  # (numpy's sort of ints is faster than numba's)
+    return order, _settle(data, starts, ends, order, keys[order])
+
+
+@numba.njit(cache=True, nogil=True)
+def _prefix_keys(data, starts, ends, offset=0):
+    # Bytes past a string's end count as 0, below any byte but NUL: a tie that padding makes
+    # ("a" and "a" + NUL) is settled by the lengths in _compare.
+    keys = np.empty(len(starts), np.uint64)
+    for i in range(len(starts)):
+        key = np.uint64(0)
+        at = starts[i] + offset
+        for j in range(8):
+            key = key << np.uint64(8)
+            if at + j < ends[i]:
+                key |= np.uint64(data[at + j])
+        keys[i] = key
+    return keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _compare(data, starts, ends, x, y, offset):
+    # Strings x and y whose first ``offset`` bytes are equal (as padded keys), from there on.
+    a, b = starts[x] + offset, starts[y] + offset
+    while a < ends[x] and b < ends[y]:
+        if data[a] != data[b]:
+            return -1 if data[a] < data[b] else 1
+        a += 1
+        b += 1
+    left, right = ends[x] - a, ends[y] - b  # (negative when shorter than offset: still less)
+    return -1 if left < right else (1 if left > right else 0)
+
+
+_SMALL_RUN = 16  # a run of equal keys this short is insertion-sorted by comparing bytes
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(data, starts, ends, order, keys):
+    # Runs of equal 8-byte keys are sorted on the next 8 bytes, and so on (a radix sort by
+    # 8-byte digits, most significant first); short runs by comparing the rest.
+    n = len(order)
+    new = np.ones(n, np.bool_)
+    runs = [(0, n, 0)]
+    runs.pop()
+    _push_runs(runs, keys, 0, n, 0)
+    while runs:
+        lo, hi, offset = runs.pop()
+        offset += 8
+        if hi - lo <= _SMALL_RUN:
+            for k in range(lo + 1, hi):
+                v, m = order[k], k
+                while m > lo and _compare(data, starts, ends, v, order[m - 1], offset) < 0:
+                    order[m] = order[m - 1]
+                    m -= 1
+                order[m] = v
+            for k in range(lo + 1, hi):
+                new[k] = _compare(data, starts, ends, order[k - 1], order[k], offset) != 0
+            continue
+        members = order[lo:hi].copy()
+        lengths = ends[members] - starts[members]
+        if lengths.max() <= offset:  # no byte left to tell them apart: equal, or NUL-padded
+            within = np.argsort(lengths, kind="mergesort")
+            order[lo:hi] = members[within]
+            lengths = lengths[within]
+            for k in range(lo + 1, hi):
+                new[k] = lengths[k - lo] != lengths[k - lo - 1]
+            continue
+        sub = _prefix_keys(data, starts[members], ends[members], offset)
+        within = np.argsort(sub)
+        order[lo:hi] = members[within]
+        sub = sub[within]
+        for k in range(lo + 1, hi):
+            new[k] = sub[k - lo] != sub[k - lo - 1]
+        _push_runs(runs, sub, lo, hi, offset)
+    return new
+
+
+@numba.njit(cache=True, nogil=True)
+def _push_runs(runs, keys, lo, hi, offset):
+    # The runs of equal keys (sorted, keys[0] at lo) as (lo, hi, offset) to settle.
+    i = lo
+    while i < hi:
+        j = i + 1
+        while j < hi and keys[j - lo] == keys[i - lo]:
+            j += 1
+        if j - i > 1:
+            runs.append((i, j, offset))
+        i = j
 
 
 @numba.njit(cache=True, nogil=True)

@@ -277,3 +277,39 @@ def test_compiled_and_numpy_sorts_give_one_field(monkeypatch, docs, first_doc):
     for name in arrays:
         a, b = getattr(compiled, name), getattr(plain, name)
         assert a.tolist() == b.tolist() and a.dtype == b.dtype, name
+
+
+# Terms that share long prefixes (the compiled sort goes 8 bytes at a time), repeat, and hold
+# NUL (which the 8-byte keys pad with), and Japanese text.
+_TERM = st.one_of(
+    st.binary(max_size=20),
+    st.lists(st.sampled_from([b"\x00", b"a", b"ab", b"\xe3\x82\xad", b"\xe9\x80\xa3"]), max_size=12).map(
+        b"".join
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(terms=st.lists(_TERM, max_size=60))
+def test_compiled_byte_order_sorts_as_python(terms):
+    """The compiled byte order of a segment's terms is Python's order of bytes, with one rank
+    for each distinct term."""
+    ordered, order, ranks = postingbuffer._byte_order(terms, compiled_from=0)
+    assert ordered == sorted(set(terms))
+    assert sorted(order.tolist()) == list(range(len(terms)))
+    assert [ordered[r] for r in ranks.tolist()] == [terms[i] for i in order.tolist()]
+    assert postingbuffer._byte_order(terms, compiled_from=10**9)[0] == ordered
+
+
+def test_compiled_byte_order_settles_long_runs_of_one_prefix():
+    """Thousands of terms behind one 8-byte prefix, some with NUL, go through the radix steps
+    (runs longer than the insertion-sorted ones) and still come out in Python's order."""
+    rng = np.random.default_rng(5)
+    alphabet = [b"\x00", b"a", b"b", b"\xe3\x83\xbc"]
+    terms = [
+        b"\xe3\x82\xad\xe3\x83\xa5\xe3\x82" + b"".join(rng.choice(alphabet, rng.integers(0, 30)))
+        for _ in range(3000)
+    ]
+    ordered, order, ranks = postingbuffer._byte_order(terms, compiled_from=0)
+    assert ordered == sorted(set(terms)) and len(ordered) < len(terms)
+    assert [ordered[r] for r in ranks.tolist()] == [terms[i] for i in order.tolist()]
