@@ -23,6 +23,7 @@ against ``_bigram_tokens``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -127,8 +128,10 @@ def bigram_arrays(
     return _terms(keys, vocab), positions, starts, ends, counts
 
 
-def _one_to_one(offsets: list[int]) -> bool:
+def _one_to_one(offsets: Sequence[int]) -> bool:
     """Whether ``offsets`` is 0, 1, 2, …: normalization kept every character in place."""
+    if type(offsets) is range:
+        return offsets.start == 0 and offsets.step == 1
     n = len(offsets) - 1
     if offsets[n] != n or offsets[n // 2] != n // 2:  # most moved texts fail here, before any copy
         return False

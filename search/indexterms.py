@@ -122,7 +122,8 @@ _RUN = BigramTokenizer.RUN
 def _bigram_tokens(value: str) -> Tokens:
     norm = normalized(value)
     text, offsets = norm.text, norm.offsets
-    if len(set(offsets)) != len(offsets):  # a many-to-one expansion (㈱ -> (株)): the tokenizer's way
+    # A many-to-one expansion (㈱ -> (株)): the tokenizer's way
+    if type(offsets) is not range and len(set(offsets)) != len(offsets):
         tokens = [
             (t.text, t.pos, t.startchar, t.endchar) for t in _BIGRAMS(value, positions=True, chars=True)
         ]
