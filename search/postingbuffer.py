@@ -86,14 +86,8 @@ def _byte_order(
     n = len(encoded)
     blob = b"".join(encoded)
     if n and _compiled(n, compiled_from):
-        from search.kernels import byte_order
-
-        lengths = np.fromiter(map(len, encoded), np.int64, count=n)
-        ends = np.cumsum(lengths)
-        order, new = byte_order(np.frombuffer(blob, np.uint8), ends - lengths, ends)
-        repeats = not new.all()
-        ordered = [encoded[i] for i in (order[new] if repeats else order).tolist()]
-        return ordered, order, (np.cumsum(new) - 1).astype(np.int32)
+        ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, count=n))
+        return _compiled_order(blob, np.concatenate(([0], ends[:-1])), ends)
     width = max(map(len, encoded), default=0)
     new = np.ones(n, dtype=bool)
     # The fixed-width array holds every term at the longest one's width: keep it small.
@@ -118,6 +112,18 @@ def _byte_order(
     return ordered, order, ranks
 
 
+def _compiled_order(
+    blob: bytes, starts: np.ndarray, ends: np.ndarray
+) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """``_byte_order`` of the terms ``blob[starts[i]:ends[i]]``, by ``kernels.byte_order``."""
+    from search.kernels import byte_order  # (imported by a rebuild only: numba is slow to import)
+
+    order, new = byte_order(np.frombuffer(blob, np.uint8), starts, ends)
+    firsts = order[new]
+    ordered = [blob[a:b] for a, b in zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)]
+    return ordered, order, (np.cumsum(new) - 1).astype(np.int32)
+
+
 def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tuple[list[bytes], np.ndarray]:
     """The distinct terms of ``vocab``'s ``numbers`` in byte order (UTF-8 unless they are bytes
     already, ``encode`` False), and the rank there of each of ``numbers``, in turn.
@@ -127,7 +133,16 @@ def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tup
     [1, 2, 0]
     """
     strings = [vocab.strings[i] for i in numbers.tolist()]
-    ordered, order, ranks = _byte_order(_encode(strings) if encode else strings)
+    n = len(strings)
+    joined = "\x00".join(strings) if encode and n and _compiled(n) else ""
+    if joined and joined.count("\x00") == n - 1:
+        # The terms' UTF-8 in one blob, NUL between them, straight to the compiled sort:
+        # no list of n bytes objects to split off, measure and join again.
+        blob = joined.encode("utf-8")
+        ends = np.append(np.flatnonzero(np.frombuffer(blob, np.uint8) == 0), len(blob))
+        ordered, order, ranks = _compiled_order(blob, np.concatenate(([0], ends[:-1] + 1)), ends)
+    else:
+        ordered, order, ranks = _byte_order(_encode(strings) if encode else strings)
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = ranks
     return ordered, rank

@@ -313,3 +313,21 @@ def test_compiled_byte_order_settles_long_runs_of_one_prefix():
     ordered, order, ranks = postingbuffer._byte_order(terms, compiled_from=0)
     assert ordered == sorted(set(terms)) and len(ordered) < len(terms)
     assert [ordered[r] for r in ranks.tolist()] == [terms[i] for i in order.tolist()]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.text(alphabet="ab\x00連携キュ", max_size=12), max_size=40))
+def test_compiled_and_numpy_number_one_vocabulary_alike(monkeypatch, words):
+    """A vocabulary's terms go to the compiled sort as one UTF-8 blob (or one by one when a
+    term holds NUL): the same terms and ranks as numpy's sort gives."""
+    vocab = Vocab()
+    numbers = np.unique(vocab.ids_of(words)) if words else np.empty(0, np.int64)
+
+    def sort(compiled: bool):
+        monkeypatch.setattr(postingbuffer, "COMPILED_SORT_TOKENS", 0 if compiled else 10**12)
+        monkeypatch.setattr(postingbuffer.keytable, "numba_started", lambda: compiled)
+        terms, rank = postingbuffer._sorted_terms(vocab, numbers)
+        return terms, rank.tolist()
+
+    assert sort(True) == sort(False)
+    assert sort(True)[0] == sorted({w.encode() for w in words})
