@@ -144,19 +144,24 @@ def byte_order(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[
 
 
 @numba.njit(cache=True, nogil=True)
-def _prefix_keys(data, starts, ends, offset=0):
-    # Bytes past a string's end count as 0, below any byte but NUL: a tie that padding makes
-    # ("a" and "a" + NUL) is settled by the lengths in _compare.
+def _prefix_keys(data, starts, ends):
     keys = np.empty(len(starts), np.uint64)
     for i in range(len(starts)):
-        key = np.uint64(0)
-        at = starts[i] + offset
-        for j in range(8):
-            key = key << np.uint64(8)
-            if at + j < ends[i]:
-                key |= np.uint64(data[at + j])
-        keys[i] = key
+        keys[i] = _key_at(data, starts[i], ends[i], 0)
     return keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _key_at(data, start, end, offset):
+    # 8 bytes from ``offset`` as one big-endian int. Bytes past the end count as 0, below
+    # any byte but NUL: a tie that padding makes ("a" and "a" + NUL) is settled by length.
+    key = np.uint64(0)
+    at = start + offset
+    for j in range(8):
+        key = key << np.uint64(8)
+        if at + j < end:
+            key |= np.uint64(data[at + j])
+    return key
 
 
 @numba.njit(cache=True, nogil=True)
@@ -178,15 +183,20 @@ _SMALL_RUN = 16  # a run of equal keys this short is insertion-sorted by compari
 @numba.njit(cache=True, nogil=True)
 def _settle(data, starts, ends, order, keys):
     # Runs of equal 8-byte keys are sorted on the next 8 bytes, and so on (a radix sort by
-    # 8-byte digits, most significant first); short runs by comparing the rest.
+    # 8-byte digits, most significant first); short runs by comparing the rest. The runs
+    # waiting are disjoint, of two or more strings each: a stack of n // 2 holds them (an
+    # array, not a list of tuples). The sorts are written out: numba's own np.argsort took
+    # seconds to compile, paid by the first rebuild of an install.
     n = len(order)
     new = np.ones(n, np.bool_)
-    runs = [(0, n, 0)]
-    runs.pop()
-    _push_runs(runs, keys, 0, n, 0)
-    while runs:
-        lo, hi, offset = runs.pop()
-        offset += 8
+    spare = np.empty(n, order.dtype)  # (for the merges of a run's sort)
+    spare_keys = np.empty(n, np.uint64)
+    sub_keys = np.empty(n, np.uint64)
+    stack = np.empty((n // 2 + 1, 3), np.int64)  # lo, hi, offset
+    top = _push_runs(stack, 0, keys, 0, n, 0)
+    while top:
+        top -= 1
+        lo, hi, offset = stack[top, 0], stack[top, 1], stack[top, 2] + 8
         if hi - lo <= _SMALL_RUN:
             for k in range(lo + 1, hi):
                 v, m = order[k], k
@@ -197,36 +207,77 @@ def _settle(data, starts, ends, order, keys):
             for k in range(lo + 1, hi):
                 new[k] = _compare(data, starts, ends, order[k - 1], order[k], offset) != 0
             continue
-        members = order[lo:hi].copy()
-        lengths = ends[members] - starts[members]
-        if lengths.max() <= offset:  # no byte left to tell them apart: equal, or NUL-padded
-            within = np.argsort(lengths, kind="mergesort")
-            order[lo:hi] = members[within]
-            lengths = lengths[within]
-            for k in range(lo + 1, hi):
-                new[k] = lengths[k - lo] != lengths[k - lo - 1]
-            continue
-        sub = _prefix_keys(data, starts[members], ends[members], offset)
-        within = np.argsort(sub)
-        order[lo:hi] = members[within]
-        sub = sub[within]
+        members = order[lo:hi]  # (sorted in place)
+        sub = sub_keys[: hi - lo]
+        ended = True
+        for k in range(hi - lo):
+            ended &= ends[members[k]] - starts[members[k]] <= offset
+        for k in range(hi - lo):  # no byte left to tell them apart: equal strings, or NUL-padded
+            m = members[k]
+            if ended:  # (one type per branch: int64 and uint64 would meet as float64)
+                sub[k] = np.uint64(ends[m] - starts[m])
+            else:
+                sub[k] = _key_at(data, starts[m], ends[m], offset)
+        _sort_by_key(sub, members, spare[lo:hi], spare_keys[: hi - lo])
         for k in range(lo + 1, hi):
             new[k] = sub[k - lo] != sub[k - lo - 1]
-        _push_runs(runs, sub, lo, hi, offset)
+        if not ended:
+            top = _push_runs(stack, top, sub, lo, hi, offset)
     return new
 
 
 @numba.njit(cache=True, nogil=True)
-def _push_runs(runs, keys, lo, hi, offset):
-    # The runs of equal keys (sorted, keys[0] at lo) as (lo, hi, offset) to settle.
+def _sort_by_key(keys, values, spare_values, spare_keys):
+    # A stable merge sort of keys and values together, in place, from insertion-sorted
+    # blocks of 16; each pass merges into the spares and copies back (arrays swapped
+    # between passes made numba compile for seconds).
+    n = len(keys)
+    width = 16
+    for a in range(0, n, width):
+        for k in range(a + 1, min(a + width, n)):
+            key = keys[k]
+            value = values[k]
+            m = k
+            while m > a and keys[m - 1] > key:
+                keys[m] = keys[m - 1]
+                values[m] = values[m - 1]
+                m -= 1
+            keys[m] = key
+            values[m] = value
+    while width < n:
+        for a in range(0, n, 2 * width):
+            mid = min(a + width, n)
+            b = min(a + 2 * width, n)
+            p = a
+            q = mid
+            for k in range(a, b):
+                if q >= b or (p < mid and keys[p] <= keys[q]):
+                    spare_keys[k] = keys[p]
+                    spare_values[k] = values[p]
+                    p += 1
+                else:
+                    spare_keys[k] = keys[q]
+                    spare_values[k] = values[q]
+                    q += 1
+        for k in range(n):
+            keys[k] = spare_keys[k]
+            values[k] = spare_values[k]
+        width *= 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _push_runs(stack, top, keys, lo, hi, offset):
+    # The runs of equal keys (sorted, keys[0] at lo) onto the stack; returns its new top.
     i = lo
     while i < hi:
         j = i + 1
         while j < hi and keys[j - lo] == keys[i - lo]:
             j += 1
         if j - i > 1:
-            runs.append((i, j, offset))
+            stack[top, 0], stack[top, 1], stack[top, 2] = i, j, offset
+            top += 1
         i = j
+    return top
 
 
 @numba.njit(cache=True, nogil=True)
