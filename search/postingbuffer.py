@@ -50,16 +50,29 @@ class SortedField:
         return firsts[self.post_starts]
 
 
+def _joined_utf8(strings: list[str]) -> bytes | None:
+    r"""The UTF-8 of ``strings`` in one encode, NUL between them (about 3x faster than one by
+    one); None when there are none, or a string holds a NUL itself.
+
+    >>> _joined_utf8(["a", "連携", ""]), _joined_utf8(["a\x00b", "c"])
+    (b'a\x00\xe9\x80\xa3\xe6\x90\xba\x00', None)
+    """
+    joined = "\x00".join(strings)
+    if not strings or joined.count("\x00") != len(strings) - 1:
+        return None
+    return joined.encode("utf-8")
+
+
 def _encode(strings: list[str]) -> list[bytes]:
-    r"""UTF-8 of each string, in one encode of them all (about 3x faster than one by one).
+    r"""UTF-8 of each string.
 
     >>> _encode(["a", "連携", ""]), _encode(["a\x00b", "c"])
     ([b'a', b'\xe9\x80\xa3\xe6\x90\xba', b''], [b'a\x00b', b'c'])
     """
-    joined = "\x00".join(strings)
-    if not strings or joined.count("\x00") != len(strings) - 1:  # a string holds a NUL
+    blob = _joined_utf8(strings)
+    if blob is None:
         return [s.encode("utf-8") for s in strings]
-    return joined.encode("utf-8").split(b"\x00")
+    return blob.split(b"\x00")
 
 
 def _byte_order(
@@ -133,12 +146,10 @@ def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tup
     [1, 2, 0]
     """
     strings = [vocab.strings[i] for i in numbers.tolist()]
-    n = len(strings)
-    joined = "\x00".join(strings) if encode and n and _compiled(n) else ""
-    if joined and joined.count("\x00") == n - 1:
-        # The terms' UTF-8 in one blob, NUL between them, straight to the compiled sort:
-        # no list of n bytes objects to split off, measure and join again.
-        blob = joined.encode("utf-8")
+    # The terms' UTF-8 in one blob straight to the compiled sort: no list of bytes objects to
+    # split off, measure and join again.
+    blob = _joined_utf8(strings) if encode and _compiled(len(strings)) else None
+    if blob is not None:
         ends = np.append(np.flatnonzero(np.frombuffer(blob, np.uint8) == 0), len(blob))
         ordered, order, ranks = _compiled_order(blob, np.concatenate(([0], ends[:-1] + 1)), ends)
     else:
