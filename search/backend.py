@@ -33,13 +33,14 @@ from whoosh.analysis import (
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN as W3_LENGTHS_COLUMN
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocWriter, W3TermInfo, _lenfield
 from whoosh.filedb import structfile
+from whoosh.filedb.filestore import FileStorage
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 from zlib_ng import zlib_ng
 
-from search import postingbuffer, segarrays
+from search import directfile, postingbuffer, segarrays
 
 __all__ = [
     "ArraySegmentWriter",
@@ -325,6 +326,24 @@ def _compress_stored(data: bytes, level: int) -> bytes:
     return zlib_ng.compress(data, 0)
 
 
+def _new_file(storage, name: str):
+    """A file of the segment written once and mapped by readers later: on disk, past the
+    page cache (``search.directfile``); a file in memory (tests' RamStorage) as it comes."""
+    if isinstance(storage, FileStorage) and not storage.readonly:
+        return directfile.create(os.path.join(storage.folder, name))
+    return storage.create_file(name)
+
+
+class _NewFiles:
+    """``storage`` as Whoosh's compound writer sees it when it saves columns as files."""
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+
+    def create_file(self, name: str):
+        return _new_file(self.storage, name)
+
+
 class _ArrayPerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer (stored fields, lengths, columns: the same files), which
     also takes a batch of documents field by field instead of document by document."""
@@ -360,6 +379,13 @@ class _ArrayPerDocWriter(W3PerDocWriter):
                 if value is not None:
                     add(i, value)
         self._doccount += len(stored)
+
+    def close(self) -> None:
+        # Whoosh's close copies each column from its temporary file into a file of its own:
+        # those (the stored fields' 60 MB of a 50k-passage segment) go past the page cache.
+        save = self._cols.save_as_files
+        self._cols.save_as_files = lambda storage, name_fn: save(_NewFiles(storage), name_fn)
+        super().close()
 
 
 class ArraySegmentWriter:
@@ -488,7 +514,6 @@ class ArraySegmentWriter:
         they are."""
         self.perdoc.close()
         out_name = self.segment.make_filename(segarrays.EXT)
-        out = self.storage.create_file(out_name)
         fields = {}
         postingbuffer.share_orders(list(self.buffers.values()))
         # Largest first: the peak of a segment's memory is the largest field's sort, and
@@ -496,8 +521,8 @@ class ArraySegmentWriter:
         for name in sorted(self.buffers, key=lambda name: -len(self.buffers[name])):
             fields[name] = self.buffers[name].sort()
             self.buffers[name] = None  # the token arrays can go as soon as they are sorted
-        segarrays.write_sorted(out, [fields[name] for name in sorted(fields)])
-        out.close()
+        with _new_file(self.storage, out_name) as out:
+            segarrays.write_sorted(out, [fields[name] for name in sorted(fields)])
         self.segment.set_doc_count(self.docnum)
         return self.segment
 
