@@ -38,6 +38,7 @@ __all__ = [
     "best_path",
     "byte_order",
     "counting_order",
+    "gather_bytes",
     "postings_of",
     "table_add",
     "table_find",
@@ -118,6 +119,33 @@ def _postings_of(order, tally, docs):
             i += 1
     starts[size] = p
     return starts, out_docs[:p], counts[:p]
+
+
+def gather_bytes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, total: int) -> np.ndarray:
+    """The bytes ``data[starts[i]:ends[i]]`` one after the other (``total`` of them in all).
+
+    >>> data = np.frombuffer(b"xabcy", np.uint8)
+    >>> gather_bytes(data, np.array([3, 1, 0]), np.array([4, 3, 0]), 3).tobytes()
+    b'cab'
+    """
+    out = np.empty(total, np.uint8)
+    if total != _gather_bytes(data, starts.astype(np.int64), ends.astype(np.int64), out):
+        raise ValueError("gather_bytes: total is not the sum of the lengths")
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_bytes(data, starts, ends, out):
+    p = 0
+    for i in range(len(starts)):
+        a = starts[i]
+        b = ends[i]
+        if p + (b - a) > len(out):
+            return -1
+        for j in range(a, b):
+            out[p] = data[j]
+            p += 1
+    return p
 
 
 def byte_order(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,11 +12,13 @@ The result is the same :mod:`search.segarrays` file Whoosh's writer produced.
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from search import keytable
+from search.packedterms import PackedTerms
 from search.segarrays import narrowest
 from search.vocab import Vocab
 
@@ -35,7 +37,7 @@ class SortedField:
 
     name: str
     values: str  # what an occurrence holds: "characters", "positions" or "" (no occurrences)
-    terms: list[bytes]  # ascending
+    terms: Sequence[bytes]  # ascending: a list, or PackedTerms from the compiled sort
     post_starts: np.ndarray  # per term + 1, local to the field
     docs: np.ndarray
     weights: np.ndarray
@@ -127,14 +129,15 @@ def _byte_order(
 
 def _compiled_order(
     blob: bytes, starts: np.ndarray, ends: np.ndarray
-) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """``_byte_order`` of the terms ``blob[starts[i]:ends[i]]``, by ``kernels.byte_order``."""
+) -> tuple[PackedTerms, np.ndarray, np.ndarray]:
+    """``_byte_order`` of the terms ``blob[starts[i]:ends[i]]``, by ``kernels.byte_order``;
+    the terms stay in ``blob`` (``search.packedterms``)."""
     from search.kernels import byte_order  # (imported by a rebuild only: numba is slow to import)
 
-    order, new = byte_order(np.frombuffer(blob, np.uint8), starts, ends)
+    data = np.frombuffer(blob, np.uint8)
+    order, new = byte_order(data, starts, ends)
     firsts = order[new]
-    ordered = [blob[a:b] for a, b in zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)]
-    return ordered, order, (np.cumsum(new) - 1).astype(np.int32)
+    return PackedTerms(data, starts[firsts], ends[firsts]), order, (np.cumsum(new) - 1).astype(np.int32)
 
 
 def _sorted_terms(vocab: Vocab, numbers: np.ndarray, encode: bool = True) -> tuple[list[bytes], np.ndarray]:
@@ -219,8 +222,10 @@ class SharedOrder:
         present = np.zeros(len(self.ordered), bool)
         present[shared] = True
         local = (np.cumsum(present) - 1).astype(np.int32)
-        ordered = self.ordered
-        return [ordered[i] for i in np.flatnonzero(present).tolist()], local[shared]
+        ordered, picked = self.ordered, np.flatnonzero(present)
+        if isinstance(ordered, PackedTerms):
+            return ordered.take(picked), local[shared]
+        return [ordered[i] for i in picked.tolist()], local[shared]
 
 
 def share_orders(buffers: list[FieldBuffer]) -> None:

@@ -33,6 +33,8 @@ from bisect import bisect_left, bisect_right
 
 import numpy as np
 
+from search.packedterms import PackedTerms
+
 EXT = ".rka"
 MAGIC = b"RKARR001"
 _ALIGN = 8
@@ -100,9 +102,12 @@ def write_sorted(out, fields) -> None:
     terms = postings = occurrences = nbytes = 0
     for f in fields:
         header_fields[f.name] = {"values": f.values, "ranges": [[terms, terms + len(f.terms)]]}
-        blob = b"".join(f.terms)
-        lengths = np.fromiter(map(len, f.terms), dtype=np.int64, count=len(f.terms))
-        parts["term_bytes"].append(np.frombuffer(blob, dtype=np.uint8))
+        if isinstance(f.terms, PackedTerms):
+            data, lengths = f.terms.joined()
+        else:
+            data = np.frombuffer(b"".join(f.terms), dtype=np.uint8)
+            lengths = np.fromiter(map(len, f.terms), dtype=np.int64, count=len(f.terms))
+        parts["term_bytes"].append(data)
         parts["term_starts"].append(nbytes + np.cumsum(lengths) - lengths)
         parts["post_starts"].append(postings + f.post_starts[:-1])
         parts["position_starts"].append(occurrences + f.position_starts()[:-1])
@@ -111,7 +116,7 @@ def write_sorted(out, fields) -> None:
         terms += len(f.terms)
         postings += len(f.docs)
         occurrences += len(f.positions)
-        nbytes += len(blob)
+        nbytes += len(data)
     parts["term_starts"].append(np.array([nbytes]))
     parts["post_starts"].append(np.array([postings]))
     parts["position_starts"].append(np.array([occurrences]))
