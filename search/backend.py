@@ -352,6 +352,17 @@ class _ArrayPerDocWriter(W3PerDocWriter):
         super().__init__(*args, **kwargs)
         self._get_column("_stored")._child._compress = _compress_stored
 
+    def _create_column(self, fieldname: str, column) -> None:
+        # Whoosh writes each column to one temporary file, then copies it to a file of its
+        # own. The stored fields (60 MB of a 50k-passage segment) go straight to theirs,
+        # past the page cache: the column writer only ever appends.
+        if fieldname != "_stored" or not isinstance(self._storage, FileStorage) or self._storage.readonly:
+            super()._create_column(fieldname, column)
+            return
+        out = structfile.StructFile(_new_file(self._storage, self._column_filename(fieldname)))
+        self._straight = [*getattr(self, "_straight", []), out]
+        self._colwriters[fieldname] = column.writer(out)
+
     def add_documents(self, first: int, stored: list[dict], lengths: dict, values: dict) -> None:
         """Documents ``first``, ``first + 1``, …: their stored fields, their field lengths
         (field name -> list, 0 for none) and their column values (field name -> (column,
@@ -385,7 +396,11 @@ class _ArrayPerDocWriter(W3PerDocWriter):
         # those (the stored fields' 60 MB of a 50k-passage segment) go past the page cache.
         save = self._cols.save_as_files
         self._cols.save_as_files = lambda storage, name_fn: save(_NewFiles(storage), name_fn)
-        super().close()
+        try:
+            super().close()
+        finally:
+            for out in getattr(self, "_straight", []):
+                out.file.close()
 
 
 class ArraySegmentWriter:

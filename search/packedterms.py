@@ -22,7 +22,7 @@ class PackedTerms(Sequence):
 
     >>> blob = np.frombuffer(b"cab", np.uint8)
     >>> terms = PackedTerms(blob, np.array([1, 2, 0]), np.array([2, 3, 1]))
-    >>> list(terms), len(terms), terms[-1], terms == [b"a", b"b", b"c"]
+    >>> terms, len(terms), terms[-1], terms == [b"a", b"b", b"c"]
     ([b'a', b'b', b'c'], 3, b'c', True)
     >>> picked = terms.take(np.array([0, 2])); list(picked)
     [b'a', b'c']
@@ -56,6 +56,9 @@ class PackedTerms(Sequence):
         return all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # (mutable, like the list it stands for)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
     def take(self, indices: np.ndarray) -> PackedTerms:
         """The terms at ``indices``, in that order, over the same bytes."""
