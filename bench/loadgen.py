@@ -97,6 +97,23 @@ def system_cpu() -> tuple[float, float]:
     return (sum(v[:8]) - idle) / tck, sum(v[:8]) / tck
 
 
+def hwm_kb(pid: int) -> int:
+    """The process's peak resident memory so far (``VmHWM``, KiB; 0 once it is gone).
+
+    Not ``wait4``'s ``ru_maxrss``: that keeps the peak of every memory image the process ran,
+    and a child of this benchmark starts as a copy of it (gigabytes of corpus and results), so
+    a small program run from here would report the benchmark's own size.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 class _Proc:
     """CPU seconds of a process and its descendants, from /proc (Linux)."""
 

@@ -53,6 +53,14 @@ def available() -> tuple[bool, str]:
 
 def tree_rss_kb(pid: int) -> int:
     """Resident memory of a process and all its descendants, in KiB (from /proc)."""
+    return tree_memory_kb(pid)[0]
+
+
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants, and the largest peak (``VmHWM``)
+    among them, in KiB (from /proc)."""
+    from loadgen import hwm_kb
+
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -66,23 +74,25 @@ def tree_rss_kb(pid: int) -> int:
             rss[int(d)] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
         except (OSError, ValueError, IndexError):
             continue
-    total, todo = 0, [pid]
+    total, largest, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        largest = max(largest, hwm_kb(p))
         todo += children.get(p, [])
-    return total
+    return total, largest
 
 
 def timed_child(args: list[str], log_path: str, cwd: str | None = None, environ: dict | None = None) -> dict:
     """Run a command to its end: wall, CPU (user+sys of it and its waited-for children), peak RSS.
 
-    ``peak_rss_mb`` is the largest single process (``wait4``'s ru_maxrss); ``peak_tree_rss_mb``
-    the largest sum over the whole process tree, sampled five times a second.
+    ``peak_rss_mb`` is the largest single process (its ``VmHWM``; see ``loadgen.hwm_kb``);
+    ``peak_tree_rss_mb`` the largest sum over the whole process tree; both sampled ten times a
+    second.
     """
     from loadgen import system_cpu
 
-    peak = [0]
+    peak = [0, 0]
     sys0 = system_cpu()
     with open(log_path, "wb") as log:
         t0 = time.perf_counter()
@@ -91,8 +101,9 @@ def timed_child(args: list[str], log_path: str, cwd: str | None = None, environ:
 
         def sample() -> None:
             while not stop.is_set():
-                peak[0] = max(peak[0], tree_rss_kb(p.pid))
-                stop.wait(0.2)
+                total, largest = tree_memory_kb(p.pid)
+                peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
+                stop.wait(0.1)
 
         th = threading.Thread(target=sample, daemon=True)
         th.start()
@@ -107,7 +118,7 @@ def timed_child(args: list[str], log_path: str, cwd: str | None = None, environ:
         "cpu_seconds": cpu,
         "other_cores_busy": max(0.0, (sys1[0] - sys0[0]) - cpu) / wall if wall else 0.0,
         "cores_used": cpu / wall if wall else 0.0,
-        "peak_rss_mb": ru.ru_maxrss / 1024.0,
+        "peak_rss_mb": peak[1] / 1024.0,
         "peak_tree_rss_mb": peak[0] / 1024.0,
         "exit": os.waitstatus_to_exitcode(status),
     }
