@@ -22,9 +22,13 @@ platform lacks it, the file is written the ordinary way.
 
 from __future__ import annotations
 
-import fcntl
 import mmap
 import os
+
+try:
+    import fcntl
+except ImportError:  # (Windows: no O_DIRECT either, so never needed)
+    fcntl = None
 
 __all__ = ["CHUNK", "DirectFile", "create"]
 
@@ -48,7 +52,11 @@ class DirectFile:
             self._fd = os.open(path, flags, 0o644)
             self._direct = False
         self._chunk = chunk
-        self._buf = mmap.mmap(-1, chunk)  # anonymous maps start on a page: aligned for the disk
+        try:
+            self._buf = mmap.mmap(-1, chunk)  # anonymous maps start on a page: aligned for the disk
+        except BaseException:
+            os.close(self._fd)
+            raise
         self._view = memoryview(self._buf)
         self._fill = 0
         self.size = 0
@@ -72,7 +80,7 @@ class DirectFile:
             try:
                 done += os.write(self._fd, self._view[done:length])
             except OSError:
-                if not self._direct:
+                if not self._direct or fcntl is None:
                     raise
                 # Refused at the first write on some file systems: go on through the cache.
                 fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~_O_DIRECT)
