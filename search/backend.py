@@ -326,10 +326,15 @@ def _compress_stored(data: bytes, level: int) -> bytes:
     return zlib_ng.compress(data, 0)
 
 
+def _on_disk(storage) -> bool:
+    """Whether ``storage`` writes files on disk (not tests' RamStorage, not read-only)."""
+    return isinstance(storage, FileStorage) and not storage.readonly
+
+
 def _new_file(storage, name: str):
     """A file of the segment written once and mapped by readers later: on disk, past the
-    page cache (``search.directfile``); a file in memory (tests' RamStorage) as it comes."""
-    if isinstance(storage, FileStorage) and not storage.readonly:
+    page cache (``search.directfile``); a file in memory as it comes."""
+    if _on_disk(storage):
         return directfile.create(os.path.join(storage.folder, name))
     return storage.create_file(name)
 
@@ -349,6 +354,7 @@ class _ArrayPerDocWriter(W3PerDocWriter):
     also takes a batch of documents field by field instead of document by document."""
 
     def __init__(self, *args, **kwargs) -> None:
+        self._straight: list[structfile.StructFile] = []  # (Whoosh's __init__ makes _stored)
         super().__init__(*args, **kwargs)
         self._get_column("_stored")._child._compress = _compress_stored
 
@@ -356,11 +362,11 @@ class _ArrayPerDocWriter(W3PerDocWriter):
         # Whoosh writes each column to one temporary file, then copies it to a file of its
         # own. The stored fields (60 MB of a 50k-passage segment) go straight to theirs,
         # past the page cache: the column writer only ever appends.
-        if fieldname != "_stored" or not isinstance(self._storage, FileStorage) or self._storage.readonly:
+        if fieldname != "_stored" or not _on_disk(self._storage):
             super()._create_column(fieldname, column)
             return
         out = structfile.StructFile(_new_file(self._storage, self._column_filename(fieldname)))
-        self._straight = [*getattr(self, "_straight", []), out]
+        self._straight.append(out)
         self._colwriters[fieldname] = column.writer(out)
 
     def add_documents(self, first: int, stored: list[dict], lengths: dict, values: dict) -> None:
@@ -399,7 +405,7 @@ class _ArrayPerDocWriter(W3PerDocWriter):
         try:
             super().close()
         finally:
-            for out in getattr(self, "_straight", []):
+            for out in self._straight:
                 out.file.close()
 
 
