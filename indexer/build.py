@@ -251,15 +251,20 @@ def _months(first: int, last: int) -> Iterable[int]:
             year, month = year + 1, 1
 
 
-def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], None]) -> list:
+def write_segments(
+    ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], None], nodes: bool | None = None
+) -> list:
     """Parse files and write their passages as array segments of ``ix``, reporting as it goes;
     returns the segments, for the caller to commit. A new segment starts every
     ``SEGMENT_TOKENS`` tokens, which bounds a writer's memory.
 
     Runs in the main process for small rebuilds and once per worker process for large ones,
-    so parsing, MeCab and sorting run on every core.
+    so parsing, MeCab and sorting run on every core. ``nodes``: whether MeCab's nodes are
+    read from the first text (``_GroupAnalysis``); by default, from the size of ``jobs``.
     """
-    jobs = list(jobs)  # (read twice: for their bytes, then their files)
+    if nodes is None:
+        jobs = list(jobs)  # (read twice: for their bytes, then their files)
+        nodes = _source_bytes(jobs) >= NODES_BYTES
     segments = []
     writer = ArraySegmentWriter(ix)
     # The cyclic collector would walk the long-lived caches of MeCab lines and term forms
@@ -269,7 +274,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
     gc.disable()
     try:
         with _small_pages():
-            analysis = _GroupAnalysis(nodes=_source_bytes(jobs) >= NODES_BYTES)
+            analysis = _GroupAnalysis(nodes=nodes)
             for group in parse_groups(seeds, jobs, strict, send, analysis):
                 # Document order across files and workers: the file's number, then the ordinal.
                 values = [
@@ -296,13 +301,7 @@ def write_segments(ix, seeds: Path, strict: bool, jobs, send: Callable[[tuple], 
 
 
 def _source_bytes(jobs) -> int:
-    total = 0
-    for _, source, _ in jobs:
-        try:
-            total += source.path.stat().st_size
-        except OSError:  # reported when it is read
-            pass
-    return total
+    return sum(_size(source) for _, source, _ in jobs)
 
 
 @contextmanager
@@ -376,25 +375,43 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 512 << 20)
 
 
-def _worker(gen: str, seeds: Path, strict: bool, jobs, queue) -> None:
+def _worker(gen: str, seeds: Path, strict: bool, jobs: _SharedJobs, nodes: bool, queue) -> None:
     _keep_freed_memory()
     try:
-        queue.put(("done", write_segments(whoosh_index.open_dir(gen), seeds, strict, jobs, queue.put)))
+        ix = whoosh_index.open_dir(gen)
+        queue.put(("done", write_segments(ix, seeds, strict, jobs, queue.put, nodes=nodes)))
     except DocumentError as exc:
         queue.put(("failed", exc.message))
     except BaseException as exc:  # reported to the parent, which discards the generation
         queue.put(("failed", f"indexing worker failed: {type(exc).__name__}: {exc}"))
 
 
-def _split(jobs: list, procs: int) -> list[list]:
-    """Share files among workers by size, largest first, so they finish together."""
-    bins: list[list] = [[] for _ in range(procs)]
-    loads = [0] * procs
-    for job in sorted(jobs, key=lambda j: -j[1].path.stat().st_size):
-        i = loads.index(min(loads))
-        bins[i].append(job)
-        loads[i] += job[1].path.stat().st_size
-    return [sorted(b, key=lambda j: j[0]) for b in bins if b]
+class _SharedJobs:
+    """The files of a parallel rebuild, handed to whichever worker asks next, largest first:
+    the workers then finish within about one group of each other (``GROUP_PASSAGES``),
+    whatever the time a file takes per byte. A file's passages are ordered by its number,
+    not by the worker or segment it lands in (``index_document``'s ``order``)."""
+
+    def __init__(self, jobs: list, context) -> None:
+        sizes = {id(job): _size(job[1]) for job in jobs}
+        self.jobs = sorted(jobs, key=lambda job: (-sizes[id(job)], job[0]))
+        self.taken = context.Value("q", 0)  # (shared through fork, with its lock)
+
+    def __iter__(self) -> Iterator[tuple[int, SourceFile, CatalogEntry | None]]:
+        while True:
+            with self.taken.get_lock():
+                i = self.taken.value
+                if i >= len(self.jobs):
+                    return
+                self.taken.value = i + 1
+            yield self.jobs[i]
+
+
+def _size(source: SourceFile) -> int:
+    try:
+        return source.path.stat().st_size
+    except OSError:  # reported when it is read
+        return 0
 
 
 PARALLEL_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
@@ -418,7 +435,6 @@ def build(
     started = time.perf_counter()
     with store.rebuild_lock(root):
         jobs, ignored = _jobs(seeds)
-        files = [source for _, source, _ in jobs]
         report = BuildReport(ignored=ignored)
         titles: dict[str, str] = {}
         receive = _receiver(report, len(jobs), progress, titles)
@@ -427,9 +443,8 @@ def build(
         try:
             ix = whoosh_index.create_in(str(gen), build_schema())
             procs = min(procs or os.cpu_count() or 1, 2 if procs is None else procs, len(jobs) or 1)
-            size = sum(f.path.stat().st_size for f in files)
-            if procs > 1 and size >= PARALLEL_BYTES:
-                _write_parallel(ix, gen, seeds, strict, _split(jobs, procs), receive)
+            if procs > 1 and _source_bytes(jobs) >= PARALLEL_BYTES:
+                _write_parallel(ix, gen, seeds, strict, jobs, procs, receive)
             else:
                 _commit(ix, lambda: write_segments(ix, seeds, strict, jobs, receive))
             report.seconds = time.perf_counter() - started
@@ -467,13 +482,16 @@ def _commit(ix, write: Callable[[], list]) -> None:
         raise
 
 
-def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, chunks: list, receive) -> None:
-    """One worker process per chunk, each writing its segments; then one commit of them all."""
+def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, jobs: list, procs: int, receive) -> None:
+    """``procs`` worker processes taking files in turn, each writing its segments; then one
+    commit of them all."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
+    shared = _SharedJobs(jobs, context)
+    nodes = _source_bytes(jobs) / procs >= NODES_BYTES
     workers = [
-        context.Process(target=_worker, args=(str(gen), seeds, strict, chunk, queue), daemon=True)
-        for chunk in chunks
+        context.Process(target=_worker, args=(str(gen), seeds, strict, shared, nodes, queue), daemon=True)
+        for _ in range(procs)
     ]
 
     def write() -> list:

@@ -123,3 +123,34 @@ def test_a_group_whose_analysis_fails_is_analyzed_file_by_file(tmp_path, seeds_d
     expected = build_module.build(seeds, tmp_path / "expected", procs=1)
     assert (report.documents, report.passages) == (expected.documents, expected.passages)
     assert _dump(tmp_path / "index") == _dump(tmp_path / "expected")
+
+
+def test_shared_jobs_hand_each_file_to_one_worker_largest_first(tmp_path):
+    """Workers of a parallel rebuild take files in turn from one list: every file once, the
+    largest first (the workers then finish together)."""
+    import multiprocessing
+
+    from indexer.reader import SourceFile
+
+    jobs = []
+    for n, size in enumerate([5, 300, 40, 300, 1, 70]):
+        path = tmp_path / f"f{n}.txt"
+        path.write_bytes(b"x" * size)
+        jobs.append((n, SourceFile(path, path.stem), None))
+    context = multiprocessing.get_context("fork")
+    shared = build_module._SharedJobs(jobs, context)
+    assert [n for n, _, _ in shared.jobs] == [1, 3, 5, 2, 0, 4]
+    queue = context.Queue()
+
+    def drain():
+        queue.put([n for n, _, _ in shared])
+
+    workers = [context.Process(target=drain) for _ in range(3)]
+    for w in workers:
+        w.start()
+    taken = [queue.get(timeout=30) for _ in workers]
+    for w in workers:
+        w.join()
+    assert sorted(n for got in taken for n in got) == list(range(6))
+    assert all(got == sorted(got, key=[1, 3, 5, 2, 0, 4].index) for got in taken)
+    assert list(shared) == []  # (all taken)
