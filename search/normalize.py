@@ -119,7 +119,45 @@ def _clusters(run: str) -> list[str]:
     return out
 
 
-def _fold_width_case(text: str) -> tuple[str, list[int]]:
+def _one_to_one_table() -> dict[int, str]:
+    """Characters that fold to one character whatever surrounds them: upper-case ASCII, the
+    ideographic space, full-width ASCII and half-width katakana (not the sound marks that
+    join the kana before them). Folding these with ``str.translate`` moves no character, and
+    a mark that follows one still composes with what it became (ｶ -> カ, カ + ﾞ -> ガ)."""
+    table = {}
+    for start, end in ((0x41, 0x5A), (0x3000, 0x3000), (0xFF01, 0xFF5E), (0xFF61, 0xFF9D)):
+        for code in range(start, end + 1):
+            folded = _fold_cluster(chr(code))
+            if len(folded) == 1 and not unicodedata.combining(chr(code)):
+                table[code] = folded
+    return table
+
+
+_ONE_TO_ONE = _one_to_one_table()
+
+
+def _fold_width_case(text: str) -> tuple[str, Sequence[int]]:
+    """NFKC and lower case, cluster by cluster, with the offset map.
+
+    >>> _fold_width_case("（第１条）ＡＢＣ")
+    ('(第1条)abc', range(0, 9))
+    >>> _fold_width_case("ｶﾞｲﾄﾞ㈱")
+    ('ガイド(株)', [0, 2, 3, 5, 5, 5, 6])
+    """
+    # The characters found in most texts that need folding (full-width parentheses, colons
+    # and digits) fold one to one: each run of them is translated, and only a text with
+    # something else to fold goes cluster by cluster (a third faster over a corpus).
+    folded = _UNSAFE_RUN.sub(_translate_run, text)
+    if _UNSAFE_ANY.search(folded) is None:
+        return folded, range(len(folded) + 1)
+    return _fold_clusters(text)
+
+
+def _translate_run(m: re.Match[str]) -> str:
+    return m.group().translate(_ONE_TO_ONE)
+
+
+def _fold_clusters(text: str) -> tuple[str, list[int]]:
     pieces: list[str] = []
     offsets: list[int] = []
     pos = 0

@@ -167,6 +167,18 @@ COMPOSING_TEXT = st.text(
 )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(JAPANESE_TEXT, COMPOSING_TEXT))
+def test_one_to_one_folding_first_changes_nothing(text):
+    """Folding the one-to-one characters with a translate before the clusters gives the text
+    and offsets of folding every cluster."""
+    from search.normalize import _fold_clusters, _fold_width_case
+
+    folded, offsets = _fold_width_case(text)
+    expected, expected_offsets = _fold_clusters(text)
+    assert (folded, list(offsets)) == (expected, expected_offsets)
+
+
 def test_combining_marks_compose_with_the_character_before():
     assert normalize("か\u3099").text == "が"
     assert normalize("e\u0301").text == "é"
