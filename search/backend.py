@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import re
+import struct
 import threading
+import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
+from itertools import accumulate
 
 import numpy as np
 from whoosh import columns, fields, index, query
@@ -38,7 +43,6 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
-from zlib_ng import zlib_ng
 
 from search import directfile, postingbuffer, segarrays
 
@@ -317,13 +321,62 @@ def _write_length_bytes(column, first: int, lengths: list[int]) -> None:
     column._count = first + end
 
 
-def _compress_stored(data: bytes, level: int) -> bytes:
-    # zlib's own compress zeroes a quarter megabyte of state per call, 20-50 µs for a
-    # passage's 1 KB. A passage's stored fields (mostly Japanese text) shrink by only a
-    # sixth at zlib-ng's level 1 (1,061 -> 894 bytes on the 100k corpus), which costs 11 µs
-    # a passage: they are written as zlib's stored blocks (level 0, 4 µs), in the same
-    # format, read by zlib as before.
-    return zlib_ng.compress(data, 0)
+def _compress_stored(data: bytes, level: int = 0) -> bytes:
+    """``data`` as zlib's level 0 writes it: stored blocks, no compression.
+
+    A passage's stored fields (mostly Japanese text) shrink by only a sixth at zlib's level
+    1 (1,061 -> 894 bytes on the 100k corpus), at 11 µs a passage. Whoosh reads the column
+    with ``zlib.decompress``, so the blocks are framed here: 1 µs, where a call to zlib
+    (which sets up a compressor's state each time) took 4.
+
+    >>> import zlib
+    >>> all(zlib.decompress(_compress_stored(b"x" * n)) == b"x" * n for n in (0, 5, 65535, 65536, 200000))
+    True
+    >>> _compress_stored(b"ab") == zlib.compress(b"ab", 0)
+    True
+    """
+    size = len(data)
+    blocks = [b"x\x01"]  # deflate, 32K window, no dictionary, "fastest" (a valid header check)
+    for start in range(0, max(size, 1), 65535):
+        chunk = data[start : start + 65535]
+        final = start + 65535 >= size
+        blocks.append(_BLOCK.pack(final, len(chunk), len(chunk) ^ 0xFFFF))
+        blocks.append(chunk)
+    blocks.append(zlib.adler32(data).to_bytes(4, "big"))
+    return b"".join(blocks)
+
+
+_BLOCK = struct.Struct("<BHH")
+
+
+def _append_var_bytes(writer, first: int, blobs: list[bytes | None]) -> None:
+    """What ``writer.add(i, blob)`` of a VarBytesColumn writer does for documents ``first``,
+    … (None: nothing added, as a document without the value), for all of them at once."""
+    while blobs and blobs[-1] is None:  # (left to the writer's fill, as Whoosh leaves them)
+        blobs = blobs[:-1]
+    if not blobs:
+        return
+    writer.fill(first)
+    lengths = [0 if blob is None else len(blob) for blob in blobs]
+    offsets = list(accumulate(lengths, initial=writer._offset_base))
+    writer._dbfile.write(b"".join(blob for blob in blobs if blob is not None))
+    _extend(writer._lengths, lengths)
+    _extend(writer._offsets, offsets[:-1])
+    writer._offset_base = offsets[-1]
+    writer._count = first + len(blobs)
+
+
+_TYPE_MAX = {"B": 0xFF, "H": 0xFFFF, "i": 0x7FFFFFFF, "I": 0xFFFFFFFF}
+
+
+def _extend(numbers, values: list[int]) -> None:
+    """``GrowableArray.extend`` in one call: widened first if the largest value needs it."""
+    if not values:
+        return
+    top = max(values)
+    if isinstance(numbers.array, array) and top > _TYPE_MAX.get(numbers.array.typecode, top):
+        numbers._retype(top)
+    numbers.array.extend(values)
 
 
 def _on_disk(storage) -> bool:
@@ -375,10 +428,9 @@ class _ArrayPerDocWriter(W3PerDocWriter):
         list), None for none)."""
         if self._indoc or first != self._doccount:
             raise ValueError(f"documents must follow on: expected {self._doccount}, got {first}")
-        add = self._get_column("_stored").add
-        for i, doc_stored in enumerate(stored, first):
-            if doc_stored:
-                add(i, doc_stored)
+        # (as the pickling column writer's add, which pickles with protocol 2, in one batch)
+        blobs = [_compress_stored(pickle.dumps(d, 2)) if d else None for d in stored]
+        _append_var_bytes(self._get_column("_stored")._child, first, blobs)
         for name, counts in lengths.items():
             total = sum(counts)
             if not total:

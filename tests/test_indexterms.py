@@ -216,3 +216,31 @@ def test_missing_values_and_private_names_are_skipped_as_whoosh_skips_them(tmp_p
         for doc in range(3):
             assert whoosh_leaf.stored_fields(doc) == array_leaf.stored_fields(doc)
         assert list(whoosh_leaf.lexicon("municipality")) == list(array_leaf.lexicon("municipality"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.binary(max_size=40), st.just(b"y" * 70_000)), max_size=12),
+    st.integers(0, 3),
+)
+def test_stored_blobs_in_one_batch_write_what_whoosh_adds_one_by_one(blobs, first):
+    """The stored column's batch append writes the file Whoosh's writer writes value by value
+    (documents without a value, lengths past 16 bits, a gap before the batch)."""
+    import io
+
+    from whoosh.columns import VarBytesColumn
+    from whoosh.filedb.structfile import StructFile
+
+    def written(add) -> bytes:
+        raw = io.BytesIO()
+        writer = VarBytesColumn(write_offsets_cutoff=0).writer(StructFile(raw))  # (offsets too)
+        add(writer)
+        writer.finish(first + len(blobs) + 1)
+        return raw.getvalue()
+
+    def one_by_one(writer):
+        for i, blob in enumerate(blobs, first):
+            if blob is not None:
+                writer.add(i, blob)
+
+    assert written(lambda w: backend._append_var_bytes(w, first, blobs)) == written(one_by_one)
