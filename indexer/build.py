@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from queue import Empty
 
@@ -192,21 +193,24 @@ def collect(
 def index_document(passage: Passage, order: int) -> dict:
     """The fields Whoosh stores and indexes for one passage."""
     months: set[str] = set()
-    years: set[str] = set()
+    dated_years: set[str] = set()  # the years of those months
     for record in passage.dates:
-        first = int(record["from"].replace("-", ""))
-        last = int(record["to"].replace("-", ""))
-        for month in _months(first, last):
-            months.add(str(month))
-            years.add(str(month // 100))
+        record_months, record_years = _month_terms(record["from"], record["to"])
+        months |= record_months
+        dated_years |= record_years
+    years = set(dated_years)
     doc_date = passage.document.date or ""
     if doc_date[:4].isdigit():
         years.add(doc_date[:4])
         if passage.kind == "paragraph":
             # A paragraph of prose is dated by its document (an article's dateline).
-            first = int(doc_date[:4] + (doc_date[5:7] or "01"))
-            last = int(doc_date[:4] + (doc_date[5:7] or "12"))
-            months.update(str(m) for m in _months(first, last))
+            first, last = (
+                doc_date[:4] + "-" + (doc_date[5:7] or "01"),
+                doc_date[:4] + "-" + (doc_date[5:7] or "12"),
+            )
+            record_months, record_years = _month_terms(first, last)
+            months |= record_months
+            dated_years |= record_years
     first_date = passage.dates[0]["iso"] if passage.dates else (passage.document.date or "")
     digits = first_date.replace("-", "")
     date_sort = int((digits + "0101")[:8]) if digits[:4].isdigit() else 0
@@ -220,7 +224,7 @@ def index_document(passage: Passage, order: int) -> dict:
         "year": ",".join(sorted(years)),
         "month": ",".join(sorted(months)),
         # The years those months fall in: a query for a whole year is then one term, not twelve.
-        "dated_year": ",".join(sorted({m[:4] for m in months})),
+        "dated_year": ",".join(sorted(dated_years)),
         "facets": facet_bytes(passage.document.id, passage.kind, passage.municipalities, sorted(years)),
         "text": passage.text,
         "text_base": passage.text,
@@ -238,6 +242,18 @@ def index_document(passage: Passage, order: int) -> dict:
             "fields": passage.fields,
         },
     }
+
+
+@lru_cache(maxsize=1 << 14)
+def _month_terms(first: str, last: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The months (YYYYMM) from month ``first`` to ``last`` (YYYY-MM), and their years:
+    passages of a corpus name the same spans again and again.
+
+    >>> [sorted(s) for s in _month_terms("2019-11", "2020-02")]
+    [['201911', '201912', '202001', '202002'], ['2019', '2020']]
+    """
+    months = list(_months(int(first.replace("-", "")), int(last.replace("-", ""))))
+    return frozenset(map(str, months)), frozenset(str(m // 100) for m in months)
 
 
 def _months(first: int, last: int) -> Iterable[int]:
