@@ -23,6 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from itertools import accumulate
+from operator import itemgetter
 
 import numpy as np
 from whoosh import columns, fields, index, query
@@ -508,9 +509,12 @@ class ArraySegmentWriter:
         stored: list[dict] = [{} for _ in values]
         lengths: dict[str, list[int]] = {}
         columns: dict[str, tuple] = {}
-        for name in sorted({name for v in values for name in v if not name.startswith("_")}):
+        for name in sorted(name for name in set().union(*values) if not name.startswith("_")):
             field = self.schema[name]
-            column = [v.get(name) for v in values]
+            try:  # (every document has every field, as index_document makes them)
+                column = list(map(itemgetter(name), values))
+            except KeyError:
+                column = [v.get(name) for v in values]
             if field.indexed:
                 buf = self.buffers[name]
                 if buf.values:  # positional: its tokens come numbered
@@ -542,19 +546,27 @@ class ArraySegmentWriter:
         if not all(type(v) is str or v is None for v in column):  # (1, 1.0 and True are one key)
             return [None if v is None else self._indexed(name, field, v) for v in column]
         distinct = dict.fromkeys(column)
-        for v in distinct:
-            if v is not None:
-                distinct[v] = self._indexed(name, field, v)
-        return list(map(distinct.__getitem__, column))
+        distinct.pop(None, None)
+        if self._kind(name, field) == "id":  # (every passage's id: no call a value)
+            boost = field.format.field_boost
+            found = {v: ([(v.encode("utf-8"), boost)], 1) for v in distinct}
+        else:
+            found = {v: self._indexed(name, field, v) for v in distinct}
+        found[None] = None
+        return list(map(found.__getitem__, column))
+
+    def _kind(self, name: str, field) -> str:
+        kind = self._simple.get(name)
+        if kind is None:
+            kind = self._simple[name] = _simple_analyzer(field)
+        return kind
 
     def _indexed(self, name: str, field, value) -> tuple[list[tuple[bytes, float]], int]:
         """(postings, length) of a field Whoosh indexes; kinds, years and places repeat from
         passage to passage, so each value is analyzed once per segment."""
         if not isinstance(value, str):
             return self._whoosh_indexed(field, value)
-        kind = self._simple.get(name)
-        if kind is None:
-            kind = self._simple[name] = _simple_analyzer(field)
+        kind = self._kind(name, field)
         if kind == "id":
             # The value is its one term, as Whoosh's ID field makes it; passage ids are all
             # different, so none repeats.
