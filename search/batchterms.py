@@ -355,9 +355,22 @@ class TextBatch:
         found = self._span_cache.get(max_parts)
         if found is not None:
             return found
-        keep = np.flatnonzero(_LINES.kept[self.ids] & ~np.isin(self.text_of, list(self.slow)))
+        kept = _LINES.kept[self.ids]
+        if self.slow:
+            kept &= ~np.isin(self.text_of, list(self.slow))
+        keep = np.flatnonzero(kept)
         ids, text_of = self.ids[keep], self.text_of[keep]
         starts, ends = self.ostart[keep], self.oend[keep]
+        if numba_started():  # (a large rebuild's: one compiled pass)
+            from search.kernels import compound_spans
+
+            joinable = _LINES.joinable[ids]
+            first, extra, positions, token_starts, token_ends, count = compound_spans(
+                text_of, starts, ends, joinable, max_parts, len(self.texts)
+            )
+            found = _Spans(ids, first, extra, first + extra, positions, token_starts, token_ends, count)
+            self._span_cache[max_parts] = found
+            return found
         n = len(ids)
         per_text = np.bincount(text_of, minlength=len(self.texts))
         positions = np.arange(n) - (np.cumsum(per_text) - per_text)[text_of]

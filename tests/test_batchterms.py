@@ -202,3 +202,17 @@ def test_a_text_mecab_gives_back_short_is_analyzed_the_one_text_way(monkeypatch,
         for text, got in zip(texts, _per_text(batch, recipe), strict=True):
             assert got == tuple(list(c) for c in field_tokens(text, recipe))
     assert [batch.municipalities(t) for t in range(3)] == [municipalities(t) for t in texts]
+
+
+@pytest.mark.parametrize("max_parts", [1, 3, 4])
+def test_compiled_spans_are_numpys(seed_texts, monkeypatch, max_parts):
+    """A large rebuild finds the tokens' spans in one compiled pass: the same arrays as numpy's."""
+    got = {}
+    for compiled in (False, True):
+        monkeypatch.setattr(batchterms, "numba_started", lambda compiled=compiled: compiled)
+        for first in range(0, len(seed_texts), 97):
+            batch = TextBatch(seed_texts[first : first + 97])
+            if first == 97:
+                batch.slow = {2, 5}  # (texts the one-text way are left out)
+            got.setdefault(compiled, []).append([np.asarray(a).tolist() for a in batch._spans(max_parts)])
+    assert got[True] == got[False]
