@@ -40,7 +40,7 @@ __all__ = [
     "compound_spans",
     "counting_order",
     "gather_bytes",
-    "postings_of",
+    "sorted_tokens",
     "table_add",
     "table_find",
     "table_number",
@@ -78,48 +78,6 @@ def _counting_order(keys, size):
         order[nxt[k]] = i
         nxt[k] += 1
     return order, tally
-
-
-def postings_of(
-    order: np.ndarray, tally: np.ndarray, docs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The postings of tokens in term order (``order`` and ``tally`` of ``counting_order``;
-    ``docs``: each token's document, ascending within a term): per term + 1 the index of its
-    first posting, and per posting its document and how many of the term's tokens it holds.
-    One pass, where numpy needs a gather, two masks, a search and a difference.
-
-    >>> order, tally = counting_order(np.array([2, 0, 2, 1, 0], np.int32), 3)
-    >>> [a.tolist() for a in postings_of(order, tally, np.array([5, 5, 6, 5, 5], np.uint16))]
-    [[0, 1, 2, 4], [5, 5, 5, 6], [2, 1, 1, 1]]
-    """
-    return _postings_of(order, tally, docs)
-
-
-@numba.njit(cache=True, nogil=True)
-def _postings_of(order, tally, docs):
-    size = len(tally)
-    starts = np.empty(size + 1, np.int64)
-    # At most a posting a token: the pages past the last posting are never touched.
-    out_docs = np.empty(len(order), docs.dtype)
-    counts = np.empty(len(order), np.int32)
-    p = 0
-    i = 0
-    for k in range(size):
-        starts[k] = p
-        end = i + tally[k]
-        last = -1
-        while i < end:
-            doc = np.int64(docs[order[i]])
-            if doc != last:
-                out_docs[p] = docs[order[i]]
-                counts[p] = 1
-                p += 1
-                last = doc
-            else:
-                counts[p - 1] += 1
-            i += 1
-    starts[size] = p
-    return starts, out_docs[:p], counts[:p]
 
 
 def compound_spans(
@@ -190,6 +148,78 @@ def _compound_spans(text_of, starts, ends, joinable, max_parts, texts):
         count[text_of[i]] += min(run_end[i] - i, max_parts)
         position += 1
     return first, extra, positions, token_starts, token_ends, count
+
+
+def sorted_tokens(
+    keys: np.ndarray,
+    size: int,
+    docs: np.ndarray,
+    positions: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """A field's tokens (``keys``: term ranks below ``size``; ``docs`` ascending) in term
+    order: per term + 1 the index of its first posting, per posting its document and how
+    many of the term's tokens it holds, and the tokens' positions and characters in that
+    order. Each token is written to its place as it is read (a counting sort; writes to
+    scattered places cost less than reads from them), with no order array to gather by.
+
+    >>> keys = np.array([2, 0, 2, 1, 0], np.int32); docs = np.array([5, 5, 6, 5, 5], np.int32)
+    >>> out = sorted_tokens(keys, 3, docs, np.arange(5, dtype=np.int32), keys * 10, keys.astype(np.uint8))
+    >>> [a.tolist() for a in out]
+    [[0, 1, 2, 4], [5, 5, 5, 6], [2, 1, 1, 1], [1, 4, 3, 0, 2], [0, 0, 10, 20, 20], [0, 0, 1, 2, 2]]
+    """
+    keys = np.ascontiguousarray(keys, dtype=np.int32)
+    if len(keys) and (keys.min() < 0 or keys.max() >= size):
+        raise ValueError("sorted_tokens: a key is out of range")
+    return _sorted_tokens(keys, size, docs, positions, starts, lengths)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sorted_tokens(keys, size, docs, positions, starts, lengths):
+    n = len(keys)
+    tally = np.zeros(size, np.int64)
+    for k in keys:
+        tally[k] += 1
+    nxt = np.empty(size, np.int64)
+    total = 0
+    for k in range(size):
+        nxt[k] = total
+        total += tally[k]
+    sorted_docs = np.empty(n, docs.dtype)
+    sorted_positions = np.empty(n, positions.dtype)
+    sorted_starts = np.empty(n, starts.dtype)
+    sorted_lengths = np.empty(n, lengths.dtype)
+    for i in range(n):
+        k = keys[i]
+        at = nxt[k]
+        nxt[k] = at + 1
+        sorted_docs[at] = docs[i]
+        sorted_positions[at] = positions[i]
+        sorted_starts[at] = starts[i]
+        sorted_lengths[at] = lengths[i]
+    post_starts = np.empty(size + 1, np.int64)
+    # At most a posting a token: the pages past the last posting are never touched.
+    out_docs = np.empty(n, docs.dtype)
+    counts = np.empty(n, np.int32)
+    p = 0
+    i = 0
+    for k in range(size):
+        post_starts[k] = p
+        end = i + tally[k]
+        last = -1
+        while i < end:
+            doc = np.int64(sorted_docs[i])
+            if doc != last:
+                out_docs[p] = sorted_docs[i]
+                counts[p] = 1
+                p += 1
+                last = doc
+            else:
+                counts[p - 1] += 1
+            i += 1
+    post_starts[size] = p
+    return post_starts, out_docs[:p], counts[:p], sorted_positions, sorted_starts, sorted_lengths
 
 
 def gather_bytes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, total: int) -> np.ndarray:

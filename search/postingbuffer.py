@@ -411,12 +411,13 @@ class FieldBuffer:
         n = len(ranks)
         # Stable: documents were added in ascending order, a document's tokens in order.
         if self.values and _compiled(n):
-            from search.kernels import counting_order, postings_of
+            from search.kernels import sorted_tokens
 
-            perm, tally = counting_order(ranks, len(terms))
-            del ranks
-            post_starts, post_docs, counts = postings_of(perm, tally, docs)
-            del docs, tally
+            # Each token is written to its place as it is read: no order array to gather by.
+            post_starts, post_docs, counts, positions, starts, lengths = sorted_tokens(
+                ranks, len(terms), docs, third, starts, lengths
+            )
+            del ranks, docs, third
         else:
             perm, r = stable_order(ranks, len(terms))
             del ranks
@@ -432,26 +433,26 @@ class FieldBuffer:
             post_starts = np.searchsorted(r[firsts], np.arange(len(terms) + 1)).astype(np.int64)
             post_docs = d[firsts]
             del r, d
-        if not self.values:
-            return SortedField(
-                self.name,
-                "",
-                terms,
-                post_starts,
-                post_docs,
-                third[perm][firsts],
-                np.zeros(len(firsts), dtype=np.uint32),
-                np.empty(0, np.int32),
-                np.empty(0, np.int32),
-                np.empty(0, np.uint16),
-            )
-        # (narrow already: a gather of small values moves less memory, and the sorted fields
-        # of a whole segment wait for each other before they are written)
-        lengths = lengths.take(perm)
-        positions = third.take(perm)
-        del third
-        starts = starts.take(perm)
-        del perm
+            if not self.values:
+                return SortedField(
+                    self.name,
+                    "",
+                    terms,
+                    post_starts,
+                    post_docs,
+                    third[perm][firsts],
+                    np.zeros(len(firsts), dtype=np.uint32),
+                    np.empty(0, np.int32),
+                    np.empty(0, np.int32),
+                    np.empty(0, np.uint16),
+                )
+            # (narrow already: a gather of small values moves less memory, and the sorted
+            # fields of a whole segment wait for each other before they are written)
+            lengths = lengths.take(perm)
+            positions = third.take(perm)
+            del third
+            starts = starts.take(perm)
+            del perm
         return SortedField(
             self.name,
             self.values,
