@@ -63,7 +63,8 @@ def counting_order(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]
 
 
 @numba.njit(cache=True, nogil=True)
-def _counting_order(keys, size):
+def _tally(keys, size):
+    # How many of each key, and where the first of each goes in key order.
     tally = np.zeros(size, np.int64)
     for k in keys:
         tally[k] += 1
@@ -72,6 +73,12 @@ def _counting_order(keys, size):
     for k in range(size):
         nxt[k] = total
         total += tally[k]
+    return tally, nxt
+
+
+@numba.njit(cache=True, nogil=True)
+def _counting_order(keys, size):
+    tally, nxt = _tally(keys, size)
     order = np.empty(len(keys), np.intp)
     for i in range(len(keys)):
         k = keys[i]
@@ -178,14 +185,7 @@ def sorted_tokens(
 @numba.njit(cache=True, nogil=True)
 def _sorted_tokens(keys, size, docs, positions, starts, lengths):
     n = len(keys)
-    tally = np.zeros(size, np.int64)
-    for k in keys:
-        tally[k] += 1
-    nxt = np.empty(size, np.int64)
-    total = 0
-    for k in range(size):
-        nxt[k] = total
-        total += tally[k]
+    tally, nxt = _tally(keys, size)
     sorted_docs = np.empty(n, docs.dtype)
     sorted_positions = np.empty(n, positions.dtype)
     sorted_starts = np.empty(n, starts.dtype)
