@@ -108,6 +108,8 @@ def _from_match(norm: Normalized, m: re.Match[str]) -> DateMention | None:
     return _mention(norm, m.start(), ends, year, month, day, False)
 
 
+# Each pattern with the characters one of which every match of it holds.
+_PATTERNS = ((_DATE, "年"), (_NUMERIC, "/.-"))
 _CITATION = re.compile(r"\s*(?:法律|政令|条例|規則|省令|府令|告示|訓令)第")
 
 
@@ -151,7 +153,9 @@ def extract_dates(text: str, norm: Normalized | None = None) -> list[DateMention
         norm = normalize(text)
     found: list[tuple[int, DateMention]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_DATE, _NUMERIC):
+    for pattern, needs in _PATTERNS:
+        if not any(c in norm.text for c in needs):  # (most texts have no slash, many no 年)
+            continue
         for m in _matches(pattern, norm.text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
