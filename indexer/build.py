@@ -409,8 +409,7 @@ class _SharedJobs:
     not by the worker or segment it lands in (``index_document``'s ``order``)."""
 
     def __init__(self, jobs: list, context) -> None:
-        sizes = {id(job): _size(job[1]) for job in jobs}
-        self.jobs = sorted(jobs, key=lambda job: (-sizes[id(job)], job[0]))
+        self.jobs = sorted(jobs, key=lambda job: (-_size(job[1]), job[0]))
         self.taken = context.Value("q", 0)  # (shared through fork, with its lock)
 
     def __iter__(self) -> Iterator[tuple[int, SourceFile, CatalogEntry | None]]:
@@ -459,8 +458,9 @@ def build(
         try:
             ix = whoosh_index.create_in(str(gen), build_schema())
             procs = min(procs or os.cpu_count() or 1, 2 if procs is None else procs, len(jobs) or 1)
-            if procs > 1 and _source_bytes(jobs) >= PARALLEL_BYTES:
-                _write_parallel(ix, gen, seeds, strict, jobs, procs, receive)
+            size = _source_bytes(jobs)
+            if procs > 1 and size >= PARALLEL_BYTES:
+                _write_parallel(ix, gen, seeds, strict, jobs, procs, size >= procs * NODES_BYTES, receive)
             else:
                 _commit(ix, lambda: write_segments(ix, seeds, strict, jobs, receive))
             report.seconds = time.perf_counter() - started
@@ -498,13 +498,14 @@ def _commit(ix, write: Callable[[], list]) -> None:
         raise
 
 
-def _write_parallel(ix, gen: Path, seeds: Path, strict: bool, jobs: list, procs: int, receive) -> None:
+def _write_parallel(
+    ix, gen: Path, seeds: Path, strict: bool, jobs: list, procs: int, nodes: bool, receive
+) -> None:
     """``procs`` worker processes taking files in turn, each writing its segments; then one
-    commit of them all."""
+    commit of them all. ``nodes``: as for ``write_segments``, for a worker's share."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     shared = _SharedJobs(jobs, context)
-    nodes = _source_bytes(jobs) / procs >= NODES_BYTES
     workers = [
         context.Process(target=_worker, args=(str(gen), seeds, strict, shared, nodes, queue), daemon=True)
         for _ in range(procs)

@@ -341,7 +341,7 @@ def _compress_stored(data: bytes, level: int = 0) -> bytes:
     if size <= 65535:  # (a passage's: one block)
         return b"".join((_ONE_BLOCK.pack(0x78, 0x01, 1, size, size ^ 0xFFFF), data, checksum))
     blocks = [b"x\x01"]  # deflate, 32K window, no dictionary, "fastest" (a valid header check)
-    for start in range(0, max(size, 1), 65535):
+    for start in range(0, size, 65535):
         chunk = data[start : start + 65535]
         final = start + 65535 >= size
         blocks.append(_BLOCK.pack(final, len(chunk), len(chunk) ^ 0xFFFF))
